@@ -1,0 +1,47 @@
+# bita-chat — build, test, chat, bench.
+#   make chat    install system packages, fetch the default model, build release, open the chat
+#   make test    install what the tests need, build, run the whole suite
+#   make model   fetch models/SmolLM2-135M-Instruct.Q4_1.gguf (verified by sha256)
+#   make bench   benchmark suite: llama.cpp vs our AR vs our BiTA, same run
+SHELL := /bin/bash
+SWIFT ?= swift
+TARGET_CPU := $(shell bash scripts/cpu-target.sh)
+# -Ounchecked is not used: bounds checks stay on outside the kernels that opt out explicitly.
+RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU)
+TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing
+BIN := .build/release/bita-chat
+ARGS ?=
+
+.PHONY: chat test build release deps model bench peer clean help
+
+help:
+	@sed -n '2,6p' Makefile | sed 's/^# //'
+
+deps:
+	@bash scripts/install-deps.sh
+
+model:
+	@bash scripts/fetch-model.sh
+
+release: deps
+	@echo "building release for -target-cpu $(TARGET_CPU)"
+	$(SWIFT) build $(RELEASE_FLAGS) --product bita-chat
+
+build: release
+
+chat: deps model release
+	$(BIN) $(ARGS)
+
+test: deps model
+	@echo "building tests (release, -target-cpu $(TARGET_CPU))"
+	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build
+
+peer:
+	@bash scripts/setup-peer.sh
+
+bench: deps model release peer
+	@bash scripts/bench.sh
+
+clean:
+	rm -rf .build

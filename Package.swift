@@ -1,0 +1,42 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// Release builds get `-target-cpu` from the Makefile (chosen from /proc/cpuinfo), not from here,
+// so a plain `swift build` still produces a binary that runs on any x86-64 machine.
+let package = Package(
+    name: "bita-chat",
+    products: [
+        .executable(name: "bita-chat", targets: ["BiTAChat"]),
+        .library(name: "Inference", targets: ["Inference"]),
+        .library(name: "TUI", targets: ["TUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // System-library shims: a module map and a header each, nothing else.
+        .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+
+        .target(
+            name: "Inference",
+            dependencies: ["COpenBLAS"]
+        ),
+        .target(
+            name: "TUI",
+            dependencies: ["CNCursesW", "Inference"]
+        ),
+        .executableTarget(
+            name: "BiTAChat",
+            dependencies: [
+                "Inference", "TUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        .testTarget(name: "TUITests", dependencies: ["TUI", "Inference"]),
+        .testTarget(name: "BiTAChatTests", dependencies: ["Inference"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
