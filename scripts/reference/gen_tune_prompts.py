@@ -199,23 +199,50 @@ WRITING_FOLLOW_UPS = [
 # Explanation and short questions
 # --------------------------------------------------------------------------------------------
 
-CONCEPTS = [
-    "inflation", "recursion", "the water cycle", "compound interest", "electricity", "the immune system", "democracy", "supply and demand",
-    "evolution", "the internet", "vaccines", "black holes", "the greenhouse effect",
-    "machine learning", "fractions", "the stock market", "volcanoes", "rainbows",
-    "the heart", "earthquakes", "magnets", "sound waves", "friction", "the moon's phases",
-    "taxes", "a budget", "encryption", "batteries", "clouds", "the digestive system",
-    "renewable energy", "a computer program", "an algorithm", "a database", "the solar system",
-    "plate tectonics", "the food chain", "recycling", "bacteria", "viruses", "sleep",
-    "memory", "muscles", "the speed of light", "atoms", "chemical reactions", "weather forecasts",
-    "interest rates", "a mortgage", "insurance", "an election", "a trade deficit",
-    "a spreadsheet", "a web browser", "a search engine", "GPS", "solar panels", "wind turbines",
-    "the printing press", "the Roman Empire", "the Industrial Revolution", "pyramids",
-    "glaciers", "deserts", "rainforests", "coral reefs", "erosion", "fossils",
-    "dinosaurs", "the periodic table", "probability", "averages", "percentages", "geometry",
-    "prime numbers", "negative numbers", "variables in programming", "loops in programming",
-    "a compiler", "binary numbers", "cloud computing", "version control", "a password manager",
-]
+# Concepts by domain: comparisons ("the difference between A and B") stay inside a domain.
+CONCEPT_DOMAINS = {
+    "economy": ["inflation", "compound interest", "supply and demand", "the stock market", "taxes",
+                "a budget", "interest rates", "a mortgage", "insurance", "a trade deficit"],
+    "society": ["democracy", "an election", "the printing press", "the Roman Empire",
+                "the Industrial Revolution", "pyramids"],
+    "life": ["the immune system", "evolution", "vaccines", "the heart", "the digestive system",
+             "bacteria", "viruses", "sleep", "memory", "muscles", "the food chain", "fossils",
+             "dinosaurs"],
+    "physics": ["electricity", "black holes", "rainbows", "magnets", "sound waves", "friction",
+                "the moon's phases", "batteries", "the speed of light", "atoms",
+                "chemical reactions", "the periodic table", "the solar system"],
+    "earth": ["the water cycle", "the greenhouse effect", "volcanoes", "earthquakes", "clouds",
+              "renewable energy", "plate tectonics", "recycling", "weather forecasts",
+              "solar panels", "wind turbines", "glaciers", "deserts", "rainforests",
+              "coral reefs", "erosion"],
+    "math": ["fractions", "probability", "averages", "percentages", "geometry", "prime numbers",
+             "negative numbers", "binary numbers"],
+    "computing": ["recursion", "the internet", "machine learning", "encryption",
+                  "a computer program", "an algorithm", "a database", "a spreadsheet",
+                  "a web browser", "a search engine", "GPS", "variables in programming",
+                  "loops in programming", "a compiler", "cloud computing", "version control",
+                  "a password manager"],
+}
+CONCEPTS = [c for domain in CONCEPT_DOMAINS.values() for c in domain]
+DOMAIN_OF = {c: d for d, cs in CONCEPT_DOMAINS.items() for c in cs}
+PLURAL_CONCEPTS = {
+    "taxes", "interest rates", "pyramids", "vaccines", "bacteria", "viruses", "muscles", "fossils",
+    "dinosaurs", "black holes", "rainbows", "magnets", "sound waves", "the moon's phases",
+    "batteries", "atoms", "chemical reactions", "volcanoes", "earthquakes", "clouds",
+    "weather forecasts", "solar panels", "wind turbines", "glaciers", "deserts", "rainforests",
+    "coral reefs", "fractions", "averages", "percentages", "prime numbers", "negative numbers",
+    "binary numbers", "variables in programming", "loops in programming",
+}
+
+
+def concept_slots(concept):
+    """Template slots that agree in number with the concept."""
+    plural = concept in PLURAL_CONCEPTS
+    return {"concept": concept, "be": "are" if plural else "is", "does": "do" if plural else "does",
+            "it": "they" if plural else "it", "matter": "matter" if plural else "matters"}
+
+
+AUDIENCE_NOUNS = ["student", "parent", "shop owner", "teenager", "retired teacher", "nurse", "farmer"]
 
 AUDIENCES = [
     "a five-year-old", "a ten-year-old", "a high school student", "a complete beginner",
@@ -229,13 +256,14 @@ EXPLAIN_TEMPLATES = [
     "How would you explain {concept} to {audience}?",
     "Explain {concept} using an everyday analogy.",
     "Give a short explanation of {concept} and one example.",
-    "What is {concept}, and why does it matter?",
+    "What {be} {concept}, and why {does} {it} matter?",
     "Explain {concept} in three sentences.",
     "I never understood {concept}. Can you help?",
     "What are the main ideas behind {concept}?",
     "Explain the difference between {concept} and {concept2}.",
     "What is a common misconception about {concept}?",
-    "How is {concept} related to {concept2}?",
+    "How {be} {concept} related to {concept2}?",
+    "Why should a {audience_noun} care about {concept}?",
 ]
 
 EXPLAIN_FOLLOW_UPS = [
@@ -276,8 +304,8 @@ QA_QUESTIONS = [
 ]
 
 QA_TEMPLATES = [
-    "What is {concept}?", "How does {concept} work?", "Who first studied {concept}?",
-    "Give me three facts about {concept}.", "Is {concept} important for everyday life? Why?",
+    "What {be} {concept}?", "How {does} {concept} work?", "Who first studied {concept}?",
+    "Give me three facts about {concept}.", "{Be} {concept} important for everyday life? Why?",
 ]
 
 # --------------------------------------------------------------------------------------------
@@ -707,10 +735,15 @@ SYSTEM_PROMPTS = [
     "You are a helpful assistant.", "You are a helpful assistant.",
     "You are a friendly assistant who answers briefly.",
     "You are a patient teacher.", "You are a concise assistant. Answer in as few words as possible.",
-    "You are a creative writing assistant.", "You are an expert programmer.",
     "You are a cheerful assistant who likes to use examples.",
     "You are a careful assistant. If you are unsure, say so.",
 ]
+# Extra system prompts that only make sense for one category.
+CATEGORY_SYSTEM_PROMPTS = {
+    "code": ["You are an expert programmer.", "You are a senior software engineer who writes clean, simple code."],
+    "writing": ["You are a creative writing assistant.", "You are a poet and storyteller."],
+    "math": ["You are a careful math tutor."],
+}
 
 # --------------------------------------------------------------------------------------------
 # Generators per category
@@ -749,8 +782,11 @@ def gen_writing(rng):
 
 
 def gen_explanation(rng):
-    c1, c2 = rng.sample(CONCEPTS, 2)
-    text = rng.choice(EXPLAIN_TEMPLATES).format(concept=c1, concept2=c2, audience=rng.choice(AUDIENCES))
+    c1 = rng.choice(CONCEPTS)
+    c2 = rng.choice([c for c in CONCEPT_DOMAINS[DOMAIN_OF[c1]] if c != c1])
+    slots = concept_slots(c1)
+    text = rng.choice(EXPLAIN_TEMPLATES).format(concept2=c2, audience=rng.choice(AUDIENCES),
+                                                audience_noun=rng.choice(AUDIENCE_NOUNS), **slots)
     text = text[0].upper() + text[1:]
     return maybe_follow_ups(rng, text, EXPLAIN_FOLLOW_UPS)
 
@@ -759,7 +795,8 @@ def gen_qa(rng):
     if rng.random() < 0.6:
         text = rng.choice(QA_QUESTIONS)
     else:
-        text = rng.choice(QA_TEMPLATES).format(concept=rng.choice(CONCEPTS))
+        slots = concept_slots(rng.choice(CONCEPTS))
+        text = rng.choice(QA_TEMPLATES).format(Be=slots["be"].capitalize(), **slots)
         text = text[0].upper() + text[1:]
     return [text]
 
@@ -878,7 +915,8 @@ def generate(seed, count, bench):
             attempts += 1
             assert attempts < quota * 200, f"cannot make {quota} distinct {category} prompts"
             turns = gen(rng)
-            system = rng.choice(SYSTEM_PROMPTS) if rng.random() < 0.25 else None
+            systems = SYSTEM_PROMPTS + CATEGORY_SYSTEM_PROMPTS.get(category, [])
+            system = rng.choice(systems) if rng.random() < 0.25 else None
             key = (tuple(normalise(t) for t in turns), system)
             # Distinct means distinct (turns, system) pairs, and the first turn on its own may
             # appear at most twice (say once bare, once with a system prompt or a follow-up).
