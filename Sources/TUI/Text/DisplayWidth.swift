@@ -1,3 +1,5 @@
+import CNCursesW
+
 // Terminal columns taken by text. A grapheme cluster takes the sum of its scalars' widths, which
 // is what ncurses and tmux compute too (they place scalar by scalar), so a ZWJ emoji sequence
 // counts as its parts and never desynchronises our layout from the terminal's.
@@ -25,6 +27,11 @@ enum DisplayWidth {
         var width = 0
         for character in string { width += of(character) }
         return width
+    }
+
+    /// The C library's own answer (depends on the locale; -1 for non-printable), to pin the table.
+    static func system(_ scalar: Unicode.Scalar) -> Int {
+        Int(wcwidth(wchar_t(bitPattern: scalar.value)))
     }
 
     private static func contains(_ ranges: [ClosedRange<UInt32>], _ value: UInt32) -> Bool {

@@ -31,14 +31,14 @@ public enum MarkdownTranscriptRenderer {
                 out += "## You\n\n\(safe(m.content))\n\n"
             case .assistant, .system:
                 out += "## Assistant\n\n"
-                let turn = m.turn
-                for run in turn.originRuns {
-                    if run.origin.draftDepth != nil {
-                        out += draftOpen + safe(run.text) + draftClose
-                    } else {
-                        out += safe(run.text)
-                    }
+                // Adjacent drafts of different depths form one marked span.
+                var inDraft = false
+                for run in m.turn.originRuns {
+                    let isDraft = run.origin.draftDepth != nil
+                    if isDraft != inDraft { out += isDraft ? draftOpen : draftClose; inDraft = isDraft }
+                    out += safe(run.text)
                 }
+                if inDraft { out += draftClose }
                 out += "\n\n"
                 if m.interrupted == true { out += "*(interrupted)*\n\n" }
                 if let failure = m.failure { out += "*(failed: \(safe(failure)))*\n\n" }
