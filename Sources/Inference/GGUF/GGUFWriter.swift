@@ -1,0 +1,108 @@
+import Foundation
+
+/// Builds a GGUF (version 3) file in memory: metadata in insertion order, then tensors, each
+/// aligned to `alignment`. Used for BiTA adapter files and to craft files in tests.
+public struct GGUFWriter {
+    public var alignment: Int
+    private var metadata: [(String, GGUFValue)] = []
+    private var tensors: [(name: String, dimensions: [Int], type: GGMLType, data: [UInt8])] = []
+
+    public init(alignment: Int = 32) { self.alignment = alignment }
+
+    public mutating func set(_ key: String, _ value: GGUFValue) {
+        if let i = metadata.firstIndex(where: { $0.0 == key }) { metadata[i].1 = value } else { metadata.append((key, value)) }
+    }
+
+    /// Adds a tensor; `dimensions` in GGUF order (ne0 first). `data` must match type and shape.
+    public mutating func addTensor(_ name: String, dimensions: [Int], type: GGMLType, data: [UInt8]) {
+        precondition(type.byteCount(elements: dimensions.reduce(1, *)) == data.count, "tensor \(name): data size mismatch")
+        tensors.append((name, dimensions, type, data))
+    }
+
+    public mutating func addTensor(_ name: String, dimensions: [Int], floats: [Float]) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(floats.count * 4)
+        for f in floats { withUnsafeBytes(of: f.bitPattern.littleEndian) { bytes.append(contentsOf: $0) } }
+        addTensor(name, dimensions: dimensions, type: .f32, data: bytes)
+    }
+
+    public func serialized() -> [UInt8] {
+        var out: [UInt8] = []
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        func putString(_ s: String) { put(UInt64(s.utf8.count)); out.append(contentsOf: s.utf8) }
+        func kind(_ v: GGUFValue) -> GGUFValue.Kind {
+            switch v {
+            case .uint8: return .uint8
+            case .int8: return .int8
+            case .uint16: return .uint16
+            case .int16: return .int16
+            case .uint32: return .uint32
+            case .int32: return .int32
+            case .uint64: return .uint64
+            case .int64: return .int64
+            case .float32: return .float32
+            case .float64: return .float64
+            case .bool: return .bool
+            case .string: return .string
+            case .array: return .array
+            }
+        }
+        func putValue(_ v: GGUFValue) {
+            switch v {
+            case .uint8(let x): put(x)
+            case .int8(let x): put(x)
+            case .uint16(let x): put(x)
+            case .int16(let x): put(x)
+            case .uint32(let x): put(x)
+            case .int32(let x): put(x)
+            case .uint64(let x): put(x)
+            case .int64(let x): put(x)
+            case .float32(let x): put(x.bitPattern)
+            case .float64(let x): put(x.bitPattern)
+            case .bool(let x): put(UInt8(x ? 1 : 0))
+            case .string(let s): putString(s)
+            case .array(let a):
+                put(kind(a.first ?? .uint8(0)).rawValue)
+                put(UInt64(a.count))
+                for e in a { putValue(e) }
+            }
+        }
+        out.append(contentsOf: "GGUF".utf8)
+        put(UInt32(3))
+        put(UInt64(tensors.count))
+        var meta = metadata
+        if alignment != 32, !meta.contains(where: { $0.0 == "general.alignment" }) {
+            meta.append(("general.alignment", .uint32(UInt32(alignment))))
+        }
+        put(UInt64(meta.count))
+        for (k, v) in meta {
+            putString(k)
+            put(kind(v).rawValue)
+            putValue(v)
+        }
+        var offset = 0
+        var offsets: [Int] = []
+        for t in tensors {
+            offsets.append(offset)
+            offset += (t.data.count + alignment - 1) / alignment * alignment
+        }
+        for (t, off) in zip(tensors, offsets) {
+            putString(t.name)
+            put(UInt32(t.dimensions.count))
+            for d in t.dimensions { put(UInt64(d)) }
+            put(t.type.rawValue)
+            put(UInt64(off))
+        }
+        while out.count % alignment != 0 { out.append(0) }
+        for t in tensors {
+            out.append(contentsOf: t.data)
+            while out.count % alignment != 0 { out.append(0) }
+        }
+        return out
+    }
+
+    /// Writes atomically: a temporary file in the same directory, fsync, then rename.
+    public func write(to path: String) throws {
+        try AtomicFile.write(Data(serialized()), to: path, permissions: 0o644)
+    }
+}
