@@ -185,14 +185,16 @@ public final class GGUFFile: @unchecked Sendable {
         let kvCount: UInt64 = try r.read("header metadata count")
         // Counts are checked against what the rest of the file could possibly hold, so a flipped
         // or garbage count is reported as such instead of as a truncation deep inside the table.
-        let rest = UInt64(r.bytes.count - r.offset)
-        guard kvCount <= UInt64(maxMetadataKeys), kvCount <= rest / UInt64(minMetadataEntryBytes) else {
-            throw .implausible(path: path, what: "header claims \(kvCount) metadata entries, "
-                + "but the remaining \(rest) bytes can hold at most \(rest / UInt64(minMetadataEntryBytes))")
+        guard kvCount <= UInt64(maxMetadataKeys) else {
+            throw .implausible(path: path, what: "header claims \(kvCount) metadata entries")
         }
-        guard tensorCount <= UInt64(maxTensors), tensorCount <= rest / UInt64(minTensorInfoBytes) else {
-            throw .implausible(path: path, what: "header claims \(tensorCount) tensors, "
-                + "but the remaining \(rest) bytes can describe at most \(rest / UInt64(minTensorInfoBytes))")
+        guard tensorCount <= UInt64(maxTensors) else {
+            throw .implausible(path: path, what: "header claims \(tensorCount) tensors")
+        }
+        let needed = Int(kvCount) * minMetadataEntryBytes + Int(tensorCount) * minTensorInfoBytes
+        guard needed <= r.bytes.count - r.offset else {
+            throw .truncated(path: path, what: "a table of \(kvCount) metadata entries and \(tensorCount) tensors",
+                             offset: r.offset, needed: needed, fileSize: r.bytes.count)
         }
 
         var metadata: [String: GGUFValue] = [:]
