@@ -107,6 +107,20 @@ import Glibc
         #expect(Self.openError(ok.serialized(), name: "nested-ok").error == nil)
     }
 
+    /// Decoded arrays cost ~24 bytes per element however small the encoding: the reader caps the
+    /// total so a file of arrays cannot demand many times its size in memory.
+    @Test func arrayElementBudget() {
+        var b: [UInt8] = Array("GGUF".utf8)
+        func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { b.append(contentsOf: $0) } }
+        put(UInt32(3)); put(UInt64(0)); put(UInt64(1))
+        put(UInt64(5)); b.append(contentsOf: "a.big".utf8)
+        let count = GGUFByteReader.maxArrayElements + 1
+        put(GGUFValue.Kind.array.rawValue); put(GGUFValue.Kind.uint8.rawValue); put(UInt64(count))
+        b.append(contentsOf: [UInt8](repeating: 7, count: count))
+        let e = Self.openError(b, name: "bigarray").error
+        #expect(e?.kind == .implausible && e?.description.contains("array elements in all") == true, "\(String(describing: e))")
+    }
+
     @Test func tensorNameLongerThan64BytesIsRefused() {
         // Built by hand: the writer refuses such names.
         var b: [UInt8] = Array("GGUF".utf8)

@@ -87,8 +87,11 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// The bytes of a tensor (validated at open to lie inside the file).
+    /// `info` must come from this file's `tensors` (checked: buffer slicing is unchecked in release builds).
     public func data(for info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: mapping[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
+        precondition(info.offset >= 0 && info.byteCount >= 0 && info.offset <= mapping.count - dataOffset - info.byteCount,
+                     "tensor \(info.name) does not belong to \(path)")
+        return UnsafeRawBufferPointer(rebasing: mapping[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
     }
 
     /// The whole mapped file (for fingerprints).
