@@ -58,3 +58,11 @@ public final class BiTAParameters: @unchecked Sendable {
                               promptCount: promptCount, maskCount: maskCount, kvDim: config.kvDim, dim: config.dim)
     }
 }
+
+extension BiTAParameters {
+    /// The decoder-ready form of an adapter (validated against the model by the loader).
+    public convenience init(adapter a: BiTAAdapter) {
+        self.init(promptKeys: a.promptKeys, promptValues: a.promptValues, maskEmbeddings: a.maskEmbeddings,
+                  promptCount: a.promptCount, maskCount: a.maskCount, kvDim: a.base.kvDim, dim: a.base.dim)
+    }
+}

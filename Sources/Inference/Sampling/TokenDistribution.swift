@@ -86,7 +86,7 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
 
 /// Draws from a distribution by inverse CDF with one uniform number.
 public func sample(_ d: TokenDistribution, using rng: inout SeededRandom) -> Int32 {
-    let u = rng.nextUnit()
+    let u = rng.nextUniform()
     var cumulative = 0.0
     for (id, p) in zip(d.ids, d.probabilities) {
         cumulative += p

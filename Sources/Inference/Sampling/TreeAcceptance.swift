@@ -19,7 +19,7 @@ public enum TreeAcceptance {
         for (index, t) in candidates.enumerated() where !removed.contains(t) {
             let pt = p.probability(of: t)
             if pt <= 0 { continue }
-            let u = rng.nextUnit()
+            let u = rng.nextUniform()
             if remaining - pt <= 1e-12 || u * remaining < pt { return .accepted(index: index) }
             removed.insert(t)
             remaining -= pt
