@@ -30,8 +30,27 @@ struct SpecialTokenSplitter: Sendable {
     }
 
     func split(_ bytes: [UInt8], parseSpecial: Bool) -> [Fragment] {
-        guard !bytes.isEmpty else { return [] }
-        var fragments: [Fragment] = [.text(0..<bytes.count)]
+        split(bytes, parts: [(0..<bytes.count, parseSpecial)])
+    }
+
+    /// Splits each part with its own setting; adjacent text fragments are joined again, so
+    /// text only ever breaks at a special token.
+    func split(_ bytes: [UInt8], parts: [(range: Range<Int>, parseSpecial: Bool)]) -> [Fragment] {
+        var out: [Fragment] = []
+        for part in parts where !part.range.isEmpty {
+            for f in split(bytes, range: part.range, parseSpecial: part.parseSpecial) {
+                if case .text(let r) = f, case .text(let previous)? = out.last, previous.upperBound == r.lowerBound {
+                    out[out.count - 1] = .text(previous.lowerBound..<r.upperBound)
+                } else {
+                    out.append(f)
+                }
+            }
+        }
+        return out
+    }
+
+    private func split(_ bytes: [UInt8], range: Range<Int>, parseSpecial: Bool) -> [Fragment] {
+        var fragments: [Fragment] = [.text(range)]
         bytes.withUnsafeBufferPointer { all in
             for cand in candidates where parseSpecial || !cand.onlyWhenParsing {
                 var out: [Fragment] = []

@@ -143,10 +143,16 @@ public final class Tokenizer: Sendable {
     ///     typed markers stay plain text and can never end a turn.
     public func encode(_ text: String, addSpecial: Bool = true, parseSpecial: Bool = false) -> [Int32] {
         let bytes = Array(text.utf8)
+        return encode(bytes: bytes, parts: [(0..<bytes.count, parseSpecial)], addSpecial: addSpecial)
+    }
+
+    /// Ids of `bytes` (well-formed UTF-8) where special-token text is parsed only inside the
+    /// parts that ask for it.
+    func encode(bytes: [UInt8], parts: [(range: Range<Int>, parseSpecial: Bool)], addSpecial: Bool) -> [Int32] {
         var out: [Int32] = []
         out.reserveCapacity(bytes.count / 3 + 4)
         if addSpecial && addsBOS, let bos = bosID { out.append(bos) }
-        let fragments = splitter.split(bytes, parseSpecial: parseSpecial)
+        let fragments = splitter.split(bytes, parts: parts)
         switch vocabulary.model {
         case .bytePairEncoding:
             bytes.withUnsafeBufferPointer { all in
