@@ -16,6 +16,37 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
     case misaligned(path: String, tensor: String, offset: Int, alignment: Int)
     case tensorOutOfBounds(path: String, tensor: String, offset: Int, size: Int, fileSize: Int)
     case tensorsOverlap(path: String, first: String, second: String)
+    /// The file's size, modification time or inode differ from when it was opened.
+    case changedOnDisk(path: String)
+
+    /// The case without its payload: lets callers and tests branch on what went wrong.
+    public enum Kind: String, Sendable, CaseIterable {
+        case cannotOpen, notARegularFile, empty, badMagic, unsupportedVersion, truncated, implausible
+        case unknownValueType, invalidUTF8, duplicateKey, duplicateTensor, unknownTensorType, badShape
+        case misaligned, tensorOutOfBounds, tensorsOverlap, changedOnDisk
+    }
+
+    public var kind: Kind {
+        switch self {
+        case .cannotOpen: return .cannotOpen
+        case .notARegularFile: return .notARegularFile
+        case .empty: return .empty
+        case .badMagic: return .badMagic
+        case .unsupportedVersion: return .unsupportedVersion
+        case .truncated: return .truncated
+        case .implausible: return .implausible
+        case .unknownValueType: return .unknownValueType
+        case .invalidUTF8: return .invalidUTF8
+        case .duplicateKey: return .duplicateKey
+        case .duplicateTensor: return .duplicateTensor
+        case .unknownTensorType: return .unknownTensorType
+        case .badShape: return .badShape
+        case .misaligned: return .misaligned
+        case .tensorOutOfBounds: return .tensorOutOfBounds
+        case .tensorsOverlap: return .tensorsOverlap
+        case .changedOnDisk: return .changedOnDisk
+        }
+    }
 
     public var description: String {
         switch self {
@@ -28,6 +59,15 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
         case let .badMagic(path, found):
             return "\(path) is not a GGUF file (starts with \(found), expected \"GGUF\")"
         case let .unsupportedVersion(path, version):
+            if version != 0, version & 0xFFFF == 0 {
+                // A small version number read with the wrong byte order lands in the high half.
+                return "\(path) looks like a big-endian GGUF file (version field reads \(version), "
+                    + "byte-swapped \(version.byteSwapped)); only little-endian GGUF files are supported"
+            }
+            if version == 1 {
+                return "\(path) uses GGUF version 1 (the 2023 draft format), which is no longer supported; "
+                    + "convert the model again with a current llama.cpp (versions 2 and 3 are supported)"
+            }
             return "\(path) uses GGUF version \(version); supported versions are 2 and 3"
         case let .truncated(path, what, offset, needed, fileSize):
             return "\(path) is truncated: \(what) at offset \(offset) needs \(needed) bytes but the file has \(fileSize) bytes"
@@ -52,6 +92,8 @@ public enum GGUFError: Error, CustomStringConvertible, Equatable {
             return "\(path): tensor \(tensor) extends past end of file (offset \(offset), size \(size), file \(fileSize))"
         case let .tensorsOverlap(path, first, second):
             return "\(path): tensors \(first) and \(second) overlap in the file"
+        case let .changedOnDisk(path):
+            return "\(path) changed on disk after it was opened; load it again"
         }
     }
 }

@@ -30,7 +30,9 @@ public final class GGUFFile: @unchecked Sendable {
 
     public init(path: String) throws(GGUFError) {
         self.path = path
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever; the
+        // type check below then refuses it. It has no effect on reads of a regular file.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         if fd < 0 {
             throw .cannotOpen(path: path, reason: String(cString: strerror(errno)))
         }
@@ -54,8 +56,7 @@ public final class GGUFFile: @unchecked Sendable {
         let size = Int(st.st_size)
         guard size > 0 else { throw .empty(path: path) }
         fileSize = size
-        identity = FileIdentity(size: size, modificationTime: st.st_mtim.tv_sec, modificationNanos: st.st_mtim.tv_nsec,
-                                inode: UInt64(st.st_ino))
+        identity = FileIdentity(st)
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw .cannotOpen(path: path, reason: "mmap failed: \(String(cString: strerror(errno)))")
         }
@@ -92,6 +93,19 @@ public final class GGUFFile: @unchecked Sendable {
 
     /// The whole mapped file (for fingerprints).
     public var bytes: UnsafeRawBufferPointer { mapping }
+
+    /// Whether the file at `path` is no longer the one that was opened: replaced (new inode),
+    /// resized, rewritten (new modification time) or deleted. The mapping keeps the old inode
+    /// alive when the file is replaced, but a file truncated in place makes reads of the lost
+    /// pages fault, so long-lived users check this before relying on the mapping again.
+    /// Limit: an in-place rewrite of the same size within one kernel timestamp tick (a few ms)
+    /// is not detectable from metadata.
+    public var hasChangedOnDisk: Bool { FileIdentity.current(of: path) != identity }
+
+    /// Throws `GGUFError.changedOnDisk` when `hasChangedOnDisk`.
+    public func checkUnchangedOnDisk() throws(GGUFError) {
+        if hasChangedOnDisk { throw .changedOnDisk(path: path) }
+    }
 
     // MARK: Typed metadata access
 
@@ -136,7 +150,13 @@ public final class GGUFFile: @unchecked Sendable {
     static let maxTensors = 1 << 20
     static let maxMetadataKeys = 1 << 20
     static let maxDimensions = 4
-    static let maxKeyBytes = 1 << 16
+    /// The specification caps keys at 2^16-1 bytes and tensor names at 64 bytes.
+    static let maxKeyBytes = (1 << 16) - 1
+    static let maxTensorNameBytes = 64
+    /// Smallest encodings: a metadata entry (8-byte key length, 1-byte key, type, 1-byte value)
+    /// and a tensor info (8-byte name length, 1-byte name, n_dims, one dim, type, offset).
+    static let minMetadataEntryBytes = 8 + 1 + 4 + 1
+    static let minTensorInfoBytes = 8 + 1 + 4 + 8 + 4 + 8
 
     private struct Parsed {
         var version: UInt32
@@ -163,17 +183,23 @@ public final class GGUFFile: @unchecked Sendable {
         guard version == 2 || version == 3 else { throw .unsupportedVersion(path: path, version: version) }
         let tensorCount: UInt64 = try r.read("header tensor count")
         let kvCount: UInt64 = try r.read("header metadata count")
-        guard tensorCount <= UInt64(maxTensors) else {
-            throw .implausible(path: path, what: "header claims \(tensorCount) tensors")
+        // Counts are checked against what the rest of the file could possibly hold, so a flipped
+        // or garbage count is reported as such instead of as a truncation deep inside the table.
+        let rest = UInt64(r.bytes.count - r.offset)
+        guard kvCount <= UInt64(maxMetadataKeys), kvCount <= rest / UInt64(minMetadataEntryBytes) else {
+            throw .implausible(path: path, what: "header claims \(kvCount) metadata entries, "
+                + "but the remaining \(rest) bytes can hold at most \(rest / UInt64(minMetadataEntryBytes))")
         }
-        guard kvCount <= UInt64(maxMetadataKeys) else {
-            throw .implausible(path: path, what: "header claims \(kvCount) metadata entries")
+        guard tensorCount <= UInt64(maxTensors), tensorCount <= rest / UInt64(minTensorInfoBytes) else {
+            throw .implausible(path: path, what: "header claims \(tensorCount) tensors, "
+                + "but the remaining \(rest) bytes can describe at most \(rest / UInt64(minTensorInfoBytes))")
         }
 
         var metadata: [String: GGUFValue] = [:]
         var keys: [String] = []
         for i in 0..<Int(kvCount) {
             let key = try r.readString("metadata key #\(i)", cap: maxKeyBytes)
+            guard !key.isEmpty else { throw .implausible(path: path, what: "metadata key #\(i) is empty") }
             let code: UInt32 = try r.read("type of metadata \"\(key)\"")
             guard let kind = GGUFValue.Kind(rawValue: code) else {
                 throw .unknownValueType(path: path, key: key, code: code)
@@ -187,8 +213,14 @@ public final class GGUFFile: @unchecked Sendable {
 
         var alignment = 32
         if let a = metadata["general.alignment"] {
-            guard let v = a.intValue, v > 0, v <= 1 << 20, v & (v - 1) == 0 else {
-                throw .implausible(path: path, what: "general.alignment is \(a.summary), expected a power of two")
+            // The specification makes it a uint32 and a multiple of 8; ggml needs a power of two.
+            guard case .uint32(let raw) = a else {
+                throw .implausible(path: path, what: "general.alignment is stored as \(a.typeName) \(a.summary); "
+                    + "GGUF requires a uint32")
+            }
+            let v = Int(raw)
+            guard v >= 8, v <= 1 << 20, v & (v - 1) == 0 else {
+                throw .implausible(path: path, what: "general.alignment is \(v), expected a power of two from 8 to \(1 << 20)")
             }
             alignment = v
         }
@@ -197,6 +229,10 @@ public final class GGUFFile: @unchecked Sendable {
         infos.reserveCapacity(Int(tensorCount))
         for i in 0..<Int(tensorCount) {
             let name = try r.readString("name of tensor #\(i)", cap: maxKeyBytes)
+            guard !name.isEmpty, name.utf8.count <= maxTensorNameBytes else {
+                throw .implausible(path: path, what: "tensor #\(i) has a name of \(name.utf8.count) bytes "
+                    + "(expected 1...\(maxTensorNameBytes))")
+            }
             let nDims: UInt32 = try r.read("dimension count of tensor \(name)")
             guard nDims >= 1, nDims <= UInt32(maxDimensions) else {
                 throw .badShape(path: path, tensor: name, reason: "\(nDims) dimensions (expected 1...\(maxDimensions))")
@@ -215,7 +251,8 @@ public final class GGUFFile: @unchecked Sendable {
         }
 
         let headerEnd = r.offset
-        let dataOffset = (headerEnd + alignment - 1) / alignment * alignment
+        // Without tensors there is no data section, and writers may omit the trailing padding.
+        let dataOffset = tensorCount == 0 ? headerEnd : (headerEnd + alignment - 1) / alignment * alignment
         guard dataOffset <= r.bytes.count else {
             throw .truncated(path: path, what: "data section", offset: headerEnd,
                              needed: dataOffset - headerEnd, fileSize: r.bytes.count)
@@ -272,12 +309,21 @@ public struct FileIdentity: Sendable, Hashable {
     public var modificationTime: Int
     public var modificationNanos: Int
     public var inode: UInt64
+    /// Device holding the inode (inode numbers are only unique per device).
+    public var device: UInt64 = 0
+
+    init(_ st: stat) {
+        size = Int(st.st_size)
+        modificationTime = st.st_mtim.tv_sec
+        modificationNanos = st.st_mtim.tv_nsec
+        inode = UInt64(st.st_ino)
+        device = UInt64(st.st_dev)
+    }
 
     /// Reads the identity of `path` now, or nil when it cannot be read.
     public static func current(of path: String) -> FileIdentity? {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
-        return FileIdentity(size: Int(st.st_size), modificationTime: st.st_mtim.tv_sec,
-                            modificationNanos: st.st_mtim.tv_nsec, inode: UInt64(st.st_ino))
+        return FileIdentity(st)
     }
 }

@@ -63,6 +63,25 @@ public enum GGUFValue: Sendable, Hashable {
         return nil
     }
 
+    /// The GGUF name of the stored type ("uint32", "string", "array of float32", ...).
+    public var typeName: String {
+        switch self {
+        case .uint8: return "uint8"
+        case .int8: return "int8"
+        case .uint16: return "uint16"
+        case .int16: return "int16"
+        case .uint32: return "uint32"
+        case .int32: return "int32"
+        case .uint64: return "uint64"
+        case .int64: return "int64"
+        case .float32: return "float32"
+        case .float64: return "float64"
+        case .bool: return "bool"
+        case .string: return "string"
+        case .array(let a): return a.first.map { "array of \($0.typeName)" } ?? "array"
+        }
+    }
+
     /// Short human-readable rendering for `info`: long arrays are summarised.
     public var summary: String {
         switch self {

@@ -7,14 +7,24 @@ public struct GGUFWriter {
     private var metadata: [(String, GGUFValue)] = []
     private var tensors: [(name: String, dimensions: [Int], type: GGMLType, data: [UInt8])] = []
 
+    /// `alignment`: a power of two from 8 up (the specification asks for a multiple of 8).
     public init(alignment: Int = 32) { self.alignment = alignment }
 
+    /// Sets a metadata value (replacing an earlier one of the same key, keeping its position).
+    /// Arrays must hold values of one type, as the format stores a single element type.
     public mutating func set(_ key: String, _ value: GGUFValue) {
+        precondition(!key.isEmpty && key.utf8.count < 1 << 16, "GGUF keys are 1...65535 bytes")
+        if case .array(let a) = value, let first = a.first {
+            precondition(a.allSatisfy { $0.typeName == first.typeName }, "\(key): GGUF arrays hold a single element type")
+        }
         if let i = metadata.firstIndex(where: { $0.0 == key }) { metadata[i].1 = value } else { metadata.append((key, value)) }
     }
 
     /// Adds a tensor; `dimensions` in GGUF order (ne0 first). `data` must match type and shape.
     public mutating func addTensor(_ name: String, dimensions: [Int], type: GGMLType, data: [UInt8]) {
+        precondition(!name.isEmpty && name.utf8.count <= 64, "tensor \(name): GGUF names are 1...64 bytes")
+        precondition((1...4).contains(dimensions.count) && dimensions.allSatisfy { $0 >= 1 }, "tensor \(name): bad shape")
+        precondition(dimensions[0] % type.blockElements == 0, "tensor \(name): row length not a whole number of blocks")
         precondition(type.byteCount(elements: dimensions.reduce(1, *)) == data.count, "tensor \(name): data size mismatch")
         tensors.append((name, dimensions, type, data))
     }
@@ -27,6 +37,7 @@ public struct GGUFWriter {
     }
 
     public func serialized() -> [UInt8] {
+        precondition(alignment >= 8 && alignment & (alignment - 1) == 0, "alignment must be a power of two >= 8")
         var out: [UInt8] = []
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func putString(_ s: String) { put(UInt64(s.utf8.count)); out.append(contentsOf: s.utf8) }

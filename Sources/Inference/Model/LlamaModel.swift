@@ -17,7 +17,7 @@ public final class LlamaModel: Sendable {
         self.file = file
         config = try LlamaConfig(file: file)
         weights = try LlamaWeights(file: file, config: config)
-        rope = RopeTable(headDim: config.headDim, base: config.ropeBase)
+        rope = RopeTable(headDim: config.headDim, rotatedDims: config.ropeDimensionCount, base: config.ropeFreqBase)
     }
 
     public convenience init(path: String) throws {
@@ -36,7 +36,7 @@ public final class LlamaModel: Sendable {
                         logitRows: [Int], logits: UnsafeMutablePointer<Float>) {
         let n = batch.count
         let c = config
-        let dim = c.dim, kvDim = c.kvDim, ff = c.ffDim, hd = c.headDim
+        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, hd = c.headDim
         precondition(n > 0)
         state.reserve(rows: n, config: c, keys: (promptKV?.count ?? 0) + cache.count + n, heads: c.headCount)
         let pool = state.pool
@@ -60,7 +60,7 @@ public final class LlamaModel: Sendable {
 
         for l in 0..<c.layerCount {
             let lw = weights.layers[l]
-            for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.normEpsilon) }
+            for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
             matmul(lw.wq, xb, n: n, q, pool: pool)
             matmul(lw.wk, xb, n: n, k, pool: pool)
             matmul(lw.wv, xb, n: n, v, pool: pool)
@@ -77,7 +77,7 @@ public final class LlamaModel: Sendable {
             matmul(lw.wo, att, n: n, xb, pool: pool)
             for i in 0..<(n * dim) { x[i] += xb[i] }
 
-            for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.normEpsilon) }
+            for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
             matmul(lw.wGate, xb, n: n, h1, pool: pool)
             matmul(lw.wUp, xb, n: n, h2, pool: pool)
             for i in 0..<(n * ff) {
@@ -90,7 +90,7 @@ public final class LlamaModel: Sendable {
 
         guard !logitRows.isEmpty else { return }
         for (kRow, i) in logitRows.enumerated() {
-            rmsNorm(x + i * dim, weights.outputNorm, xb + kRow * dim, dim, c.normEpsilon)
+            rmsNorm(x + i * dim, weights.outputNorm, xb + kRow * dim, dim, c.rmsNormEpsilon)
         }
         matmul(weights.output, xb, n: logitRows.count, logits, pool: pool)
     }

@@ -5,16 +5,19 @@ import Foundation
 /// position gets the same numbers whatever the batch.
 struct RopeTable: Sendable {
     let headDim: Int
-    let inverseFrequencies: [Double]   // [headDim / 2]
+    /// Leading dimensions of a head that rotate (the rest pass through).
+    let rotatedDims: Int
+    let inverseFrequencies: [Double]   // [rotatedDims / 2]
 
-    init(headDim: Int, base: Float) {
+    init(headDim: Int, rotatedDims: Int, base: Float) {
         self.headDim = headDim
-        inverseFrequencies = (0..<(headDim / 2)).map { i in pow(Double(base), -2 * Double(i) / Double(headDim)) }
+        self.rotatedDims = rotatedDims
+        inverseFrequencies = (0..<(rotatedDims / 2)).map { i in pow(Double(base), -2 * Double(i) / Double(rotatedDims)) }
     }
 
     @inline(__always)
     func rotate(_ x: UnsafeMutablePointer<Float>, position: Int) {
-        for i in 0..<(headDim / 2) {
+        for i in 0..<(rotatedDims / 2) {
             let theta = Double(position) * inverseFrequencies[i]
             let c = Float(cos(theta)), s = Float(sin(theta))
             let a = x[2 * i], b = x[2 * i + 1]

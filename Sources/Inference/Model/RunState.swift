@@ -28,7 +28,7 @@ public final class RunState: @unchecked Sendable {
             x = .allocate(capacity: cap * c.dim); xb = .allocate(capacity: cap * c.dim)
             q = .allocate(capacity: cap * c.dim); k = .allocate(capacity: cap * c.kvDim)
             v = .allocate(capacity: cap * c.kvDim); attentionOut = .allocate(capacity: cap * c.dim)
-            hidden1 = .allocate(capacity: cap * c.ffDim); hidden2 = .allocate(capacity: cap * c.ffDim)
+            hidden1 = .allocate(capacity: cap * c.feedForwardDim); hidden2 = .allocate(capacity: cap * c.feedForwardDim)
             rowCapacity = cap
         }
         if keys > scoreStride || n * heads > scoreTasks {
