@@ -40,6 +40,12 @@ struct EngineOptions: ParsableArguments {
 
     /// Loads model and adapter and settles the mode, with user-facing errors.
     func load() throws -> Loaded {
+        try Self.load(model: model, adapter: adapter, noAdapter: noAdapter, mode: mode, tree: tree,
+                      threads: threads, context: context)
+    }
+
+    static func load(model: String?, adapter: String?, noAdapter: Bool, mode: DecodingMode?, tree: String,
+                     threads: Int?, context: Int?) throws -> Loaded {
         let located: ModelLocator.Located
         do { located = try ModelLocator().locate(explicit: model) } catch { throw UserFacingError("\(error)") }
         var adapterPath = adapter
