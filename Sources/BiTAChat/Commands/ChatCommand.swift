@@ -13,8 +13,8 @@ struct ChatOptions: ParsableArguments {
     @Option(help: "BiTA adapter file (default: the adapter that goes with the model).")
     var adapter: String?
 
-    @Option(help: "Decoding mode: ar (plain) or bita (draft and verify, same output, faster).")
-    var mode: String = GenerationSettings().mode.rawValue
+    @Option(help: "Decoding mode: ar (plain) or bita (draft and verify, same output, faster). Default: bita when an adapter is found.")
+    var mode: String?
 
     @Option(help: "System prompt.")
     var system: String?
@@ -48,7 +48,7 @@ struct ChatOptions: ParsableArguments {
     var noColor = false
 
     func validate() throws {
-        guard DecodingMode(rawValue: mode) != nil else { throw ValidationError("--mode must be ar or bita") }
+        if let mode, DecodingMode(rawValue: mode) == nil { throw ValidationError("--mode must be ar or bita") }
         guard ThemeName(rawValue: theme) != nil else {
             throw ValidationError("--theme must be one of: " + ThemeName.allCases.map(\.rawValue).joined(separator: ", "))
         }
@@ -61,7 +61,7 @@ struct ChatOptions: ParsableArguments {
 
     func generationSettings() -> GenerationSettings {
         var s = GenerationSettings()
-        s.mode = DecodingMode(rawValue: mode) ?? .bita
+        s.mode = mode.flatMap(DecodingMode.init(rawValue:)) ?? .bita
         s.temperature = temperature
         s.topP = topP
         s.topK = topK
@@ -71,7 +71,7 @@ struct ChatOptions: ParsableArguments {
     }
 
     func chatConfiguration() -> ChatConfiguration {
-        ChatConfiguration(settings: generationSettings(), systemPrompt: system, transcriptDirectory: transcriptDir,
+        ChatConfiguration(settings: generationSettings(), systemPrompt: system ?? ChatDefaults.systemPrompt, transcriptDirectory: transcriptDir,
                           theme: ThemeName(rawValue: theme) ?? .dark, colorEnabled: !noColor)
     }
 }
@@ -105,9 +105,13 @@ struct ChatCommand: AsyncParsableCommand {
     @Flag(name: .customLong("demo-burn-cpu"), help: .hidden)
     var demoBurnCPU = false
 
-    /// The real engine's backend. Replace this body with the engine's `ChatBackend` once it exists.
-    static let engineBackend: ChatBackendFactory = { _ in
-        throw UserFacingError("the engine backend is not available yet in this build (try --demo-backend for a scripted demo)")
+    /// The real engine's backend: model and adapter from the options, KV cache reused across turns.
+    static let engineBackend: ChatBackendFactory = { options in
+        let loaded = try EngineOptions.load(model: options.model, adapter: options.adapter, noAdapter: false,
+                                            mode: options.mode.flatMap(DecodingMode.init(rawValue:)), tree: "auto",
+                                            threads: options.threads, context: nil)
+        if let notice = loaded.notice { printError("note: \(notice)") }
+        return EngineChatBackend(engine: loaded.engine, tree: loaded.tree)
     }
 
     @MainActor
@@ -128,7 +132,9 @@ struct ChatCommand: AsyncParsableCommand {
     @MainActor
     static func runChat(options: ChatOptions, factory: ChatBackendFactory) async throws {
         let backend = try await factory(options)
-        let status = await ChatRunner.run(backend: backend, configuration: options.chatConfiguration())
+        var configuration = options.chatConfiguration()
+        if options.mode == nil && backend.description.adapterName == nil { configuration.settings.mode = .ar }
+        let status = await ChatRunner.run(backend: backend, configuration: configuration)
         if status != 0 { throw ExitCode(status) }
     }
 }
