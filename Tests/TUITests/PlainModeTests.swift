@@ -43,12 +43,13 @@ import Testing
         #expect(lines[1].hasPrefix("You asked: \"b\u{FFFD}"))
     }
 
-    @Test func engineBackendMissingIsAOneLineError() throws {
+    @Test func unusableModelIsAOneLineError() throws {
         guard let bin = BitaChatBinary.path() else { return }
-        let r = try runProcess(bin, ["chat"], stdin: Data("hi\n".utf8))
+        let r = try runProcess(bin, ["chat", "--model", "/nonexistent/model.gguf"], stdin: Data("hi\n".utf8))
         #expect(r.status != 0)
-        #expect(r.stderr.contains("engine backend is not available"))
-        #expect(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1)
+        #expect(r.stderr.contains("/nonexistent/model.gguf"))
+        #expect(r.stderr.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
     }
 
     @Test func transcriptExportMarkdownAndHTML() throws {

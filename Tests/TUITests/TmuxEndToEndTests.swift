@@ -222,4 +222,34 @@ struct TmuxEndToEndTests {
         let buffers = try s.tmux(["list-buffers"]).stdoutText
         #expect(buffers.isEmpty, "clipboard escape reached the terminal: \(buffers)")
     }
+
+    /// Decoding speed with the draft inspector open vs closed, with a backend that does a fixed
+    /// amount of CPU work per step (so UI work that steals CPU would show). Timing-sensitive on a
+    /// shared machine, so it runs only when asked: BITA_TUI_MEASURE=1.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["BITA_TUI_MEASURE"] == "1", "set BITA_TUI_MEASURE=1 to measure"))
+    func inspectorDoesNotSlowDecoding() throws {
+        func run(inspector: Bool) throws -> Double? {
+            let dir = TemporaryDirectory()
+            guard let s = try startChat(transcripts: dir.path, extra: "--demo-burn-cpu --max-tokens 400") else { return nil }
+            if inspector { try s.press("F3") }
+            try s.type("tell me a long story")
+            try s.press("Enter")
+            guard waitForTranscript(in: dir.path, messages: 2, timeout: 60) else { return nil }
+            if inspector { #expect(try s.capture().contains("Draft inspector")) }
+            try s.press("C-d")
+            let json = try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasSuffix(".json") }!
+            return try Transcript.load(path: dir.path + "/" + json).messages[1].stats?.tokensPerSecond
+        }
+        var closed: [Double] = [], open: [Double] = []
+        for _ in 0..<4 {
+            if let v = try run(inspector: false) { closed.append(v) }
+            if let v = try run(inspector: true) { open.append(v) }
+        }
+        let medianClosed = closed.sorted()[closed.count / 2], medianOpen = open.sorted()[open.count / 2]
+        let drop = (medianClosed - medianOpen) / medianClosed * 100
+        print("inspector closed: " + closed.map { String(format: "%.1f", $0) }.joined(separator: " ")
+              + " tok/s; open: " + open.map { String(format: "%.1f", $0) }.joined(separator: " ")
+              + String(format: " tok/s; median drop %.1f%%", drop))
+        #expect(drop < 5, "decoding is \(drop)% slower with the inspector open")
+    }
 }
