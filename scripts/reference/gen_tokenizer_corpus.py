@@ -13,7 +13,9 @@ to a temporary folder, so each pre-tokenizer variant is checked against llama.cp
 
 Usage (from the repo root, with the peer venv from scripts/setup-peer.sh):
   ~/.cache/bita-chat/peer-venv/bin/python scripts/reference/gen_tokenizer_corpus.py
-Writes Tests/Data/tokenizer/{corpus.json, <name>.ids.json}.
+Writes Tests/Data/tokenizer/{corpus.json, <name>.ids.json, <name>.special.json (ids with special-token
+parsing for strings holding '<' or '['), smollm2.chat.json (conversations rendered with SmolLM2's
+ChatML template and their ids with special parsing)}.
 """
 import json
 import os
@@ -352,6 +354,46 @@ def reference(model_path, strings, add_bos):
     return ids_out, decoded
 
 
+SMOLLM_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+
+
+def make_conversations(strings, count):
+    """Conversations built from corpus strings that hold no special-token text, rendered the way
+    SmolLM2's ChatML template does (its default system turn when none is given)."""
+    r = random.Random(SEED + 1)
+    plain = [s for s in strings if "<" not in s and len(s) < 400]
+    convos = []
+    for _ in range(count):
+        system_mode = r.choice(["default", "none", "custom"])
+        messages = []
+        if system_mode == "custom":
+            messages.append({"role": "system", "content": r.choice(plain)})
+        for turn in range(r.randint(1, 3)):
+            messages.append({"role": "user", "content": r.choice(plain)})
+            if turn + 1 < 3 and r.random() < 0.6:
+                messages.append({"role": "assistant", "content": r.choice(plain)})
+        if messages[-1]["role"] == "assistant":
+            messages.append({"role": "user", "content": r.choice(plain)})
+        system = None if system_mode == "none" else (SMOLLM_DEFAULT_SYSTEM if system_mode == "default" else None)
+        out = ""
+        if messages[0]["role"] != "system" and system is not None:
+            out += "<|im_start|>system\n" + system + "<|im_end|>\n"
+        for m in messages:
+            out += "<|im_start|>" + m["role"] + "\n" + m["content"] + "<|im_end|>\n"
+        out += "<|im_start|>assistant\n"
+        convos.append({"system": system_mode, "messages": messages, "rendered": out})
+    return convos
+
+
+def special_reference(model_path, strings, add_bos):
+    """llama.cpp's ids with special-token parsing on, for every string holding '<' or '['."""
+    import llama_cpp
+    llm = llama_cpp.Llama(model_path=model_path, vocab_only=True, verbose=False)
+    picked = [i for i, s in enumerate(strings) if "<" in s or "[" in s]
+    ids = [llm.tokenize(strings[i].encode("utf-8"), add_bos=add_bos, special=True) for i in picked]
+    return {"indices": picked, "ids": ids}
+
+
 def main():
     import llama_cpp
     strings = make_corpus()
@@ -369,6 +411,21 @@ def main():
         path = os.path.join(tmp, f"smollm2-vocab-{pre}.gguf")
         write_vocab_only(kvs, path, pre)
         jobs.append((f"smollm2-pre-{pre}", path, pre, False, VARIANT_SIZE))
+
+    for name, path, add_bos in [("smollm2", SMOLLM, False), ("stories260k", STORIES, True)]:
+        record = special_reference(path, strings, add_bos)
+        record["add_bos"] = add_bos
+        with open(os.path.join(OUT, f"{name}.special.json"), "w", encoding="utf-8") as f:
+            json.dump(record, f, ensure_ascii=False, separators=(",", ":"))
+        print(f"{name}: {len(record['indices'])} strings with special parsing")
+
+    convos = make_conversations(strings, 300)
+    llm = llama_cpp.Llama(model_path=SMOLLM, vocab_only=True, verbose=False)
+    for c in convos:
+        c["ids"] = llm.tokenize(c["rendered"].encode("utf-8"), add_bos=False, special=True)
+    with open(os.path.join(OUT, "smollm2.chat.json"), "w", encoding="utf-8") as f:
+        json.dump({"conversations": convos}, f, ensure_ascii=False, separators=(",", ":"))
+    print(f"smollm2: {len(convos)} rendered conversations")
 
     for name, path, pre, add_bos, count in jobs:
         ids, decoded = reference(path, strings[:count], add_bos)
