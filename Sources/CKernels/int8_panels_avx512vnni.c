@@ -12,6 +12,11 @@
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
 #define MAX_COLUMNS 8
+// 0x4B400000 is the float 12582912 = 1.5 * 2^23, whose ulp is 1: adding an integer i with
+// |i| < 2^22 to its bit pattern gives the float 12582912 + i exactly. Block sums are below
+// 32 * 255 * 128 < 2^21.
+#define MAGIC_INT 0x4B400000
+#define MAGIC_FLOAT 12582912.0f
 
 int bita_cpu_has_avx512vnni(void) {
     __builtin_cpu_init();
@@ -49,6 +54,8 @@ void panel_columns(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uin
         acc[j] = _mm512_setzero_ps();
     }
     const __m512i low4 = _mm512_set1_epi8(0x0F);
+    const __m512i magic = _mm512_set1_epi32(MAGIC_INT);
+    const __m512 magicFloat = _mm512_set1_ps(MAGIC_FLOAT);
 
     for (int32_t b = 0; b < nb; b++) {
         __m512i wv[8];
@@ -68,19 +75,19 @@ void panel_columns(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uin
 
         for (int j = 0; j < NC; j++) {
             const int8_t *xb = xq[j] + 32 * b;
-            // Two independent chains halve the vpdpbusd latency chain; integer sums are exact,
-            // so the split does not change the result.
-            __m512i s0 = _mm512_set1_epi32(-offset * xsum[j][b]);
+            // The int32 accumulator starts at MAGIC + bias: after the 8 vpdpbusd its bit
+            // pattern read as a float is exactly 1.5 * 2^23 + isum (|isum| < 2^22), so one
+            // subtraction gives (float)isum without vcvtdq2ps, which would compete with
+            // vpdpbusd for port 0. Two chains halve the vpdpbusd latency chain; the extra
+            // add runs on port 5, which has room.
+            __m512i s0 = HAS_MIN ? magic : _mm512_set1_epi32(MAGIC_INT - offset * xsum[j][b]);
             __m512i s1 = _mm512_setzero_si512();
-            s0 = _mm512_dpbusd_epi32(s0, wv[0], _mm512_set1_epi32(load_i32(xb + 0)));
-            s1 = _mm512_dpbusd_epi32(s1, wv[1], _mm512_set1_epi32(load_i32(xb + 4)));
-            s0 = _mm512_dpbusd_epi32(s0, wv[2], _mm512_set1_epi32(load_i32(xb + 8)));
-            s1 = _mm512_dpbusd_epi32(s1, wv[3], _mm512_set1_epi32(load_i32(xb + 12)));
-            s0 = _mm512_dpbusd_epi32(s0, wv[4], _mm512_set1_epi32(load_i32(xb + 16)));
-            s1 = _mm512_dpbusd_epi32(s1, wv[5], _mm512_set1_epi32(load_i32(xb + 20)));
-            s0 = _mm512_dpbusd_epi32(s0, wv[6], _mm512_set1_epi32(load_i32(xb + 24)));
-            s1 = _mm512_dpbusd_epi32(s1, wv[7], _mm512_set1_epi32(load_i32(xb + 28)));
-            const __m512 isum = _mm512_cvtepi32_ps(_mm512_add_epi32(s0, s1));
+            for (int g = 0; g < 8; g += 2) {
+                s0 = _mm512_dpbusd_epi32(s0, wv[g], _mm512_set1_epi32(load_i32(xb + 4 * g)));
+                s1 = _mm512_dpbusd_epi32(s1, wv[g + 1], _mm512_set1_epi32(load_i32(xb + 4 * g + 4)));
+            }
+            s0 = _mm512_add_epi32(s0, s1);
+            const __m512 isum = _mm512_sub_ps(_mm512_castsi512_ps(s0), magicFloat);
             const __m512 s = _mm512_mul_ps(d, _mm512_set1_ps(xscale[j][b]));
             acc[j] = _mm512_fmadd_ps(isum, s, acc[j]);
             if (HAS_MIN) acc[j] = _mm512_fmadd_ps(m, _mm512_set1_ps(xscaledSum[j][b]), acc[j]);

@@ -40,7 +40,7 @@ private struct Case {
         return y
     }
 
-    func fast(_ x: [Float], n: Int, pool: ThreadPool, workspace: MatmulWorkspace, backend: Int8KernelBackend) -> [Float] {
+    func fast(_ x: [Float], n: Int, pool: ThreadPool, workspace: MatmulWorkspace, backend: Int8KernelBackend?) -> [Float] {
         var y = [Float](repeating: .nan, count: n * rows)
         data.withUnsafeBytes { _ in  // keeps the borrowed data alive
             x.withUnsafeBufferPointer { xb in
@@ -67,15 +67,15 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         for (s, shape) in testShapes(type).enumerated() {
             let c = try Case(type, rows: shape.rows, cols: shape.cols, seed: 100 * UInt64(type.rawValue) + UInt64(s))
             var random = TestRandom(seed: 7 + UInt64(s))
-            for n in [1, 3, 9] {
+            for n in [1, 3, 9, 17] {
                 let x = random.activations(n * shape.cols)
                 let expected = c.reference(x, n: n)
                 #expect(expected.allSatisfy { $0.isFinite })
-                for backend in Int8KernelBackend.available {
+                for backend in [nil] + Int8KernelBackend.available {
                     for pool in Self.pools {
                         let got = c.fast(x, n: n, pool: pool, workspace: workspace, backend: backend)
                         if let i = firstMismatch(got, expected) {
-                            let message = "\(type) \(shape) n=\(n) \(backend) threads=\(pool.threadCount): y[\(i)] = \(got[i]), reference \(expected[i])"
+                            let message = "\(type) \(shape) n=\(n) \(backend.map { "\($0)" } ?? "automatic") threads=\(pool.threadCount): y[\(i)] = \(got[i]), reference \(expected[i])"
                             Issue.record(Comment(rawValue: message))
                         }
                     }
@@ -95,8 +95,8 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         let probe = random.activations(cols)
         let workspace = MatmulWorkspace(maxColumns: 64, maxCols: cols, threads: 2)
         // The probe alone, one thread, is the baseline.
-        let alone = c.fast(probe, n: 1, pool: Self.pools[0], workspace: workspace, backend: .best)
-        for backend in Int8KernelBackend.available {
+        let alone = c.fast(probe, n: 1, pool: Self.pools[0], workspace: workspace, backend: nil)
+        for backend in [nil] + Int8KernelBackend.available {
             for n in [1, 2, 3, 7, 16, 51, 64] {
                 for position in Set([0, n / 2, n - 1]) {
                     var x = random.activations(n * cols, outlierEvery: 31 + n)
@@ -105,7 +105,7 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
                         let y = c.fast(x, n: n, pool: pool, workspace: workspace, backend: backend)
                         let column = Array(y[position * shape.rows..<(position + 1) * shape.rows])
                         if let i = firstMismatch(column, alone) {
-                            let message = "\(type) \(backend) n=\(n) position=\(position) threads=\(pool.threadCount): row \(i) = \(column[i]) vs alone \(alone[i])"
+                            let message = "\(type) \(backend.map { "\($0)" } ?? "automatic") n=\(n) position=\(position) threads=\(pool.threadCount): row \(i) = \(column[i]) vs alone \(alone[i])"
                             Issue.record(Comment(rawValue: message))
                         }
                     }
@@ -122,7 +122,7 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         var random = TestRandom(seed: 17)
         let x = random.activations(cols)
         let y = c.fast(x, n: 1, pool: Self.pools[0], workspace: MatmulWorkspace(maxColumns: 1, maxCols: cols, threads: 1),
-                       backend: .best)
+                       backend: nil)
         let w = referenceDequantized(type, c.data, count: rows * cols)
         var errorSquares = 0.0, magnitudeSquares = 0.0
         for r in 0..<rows {

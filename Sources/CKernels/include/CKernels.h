@@ -58,6 +58,16 @@ void bita_int8_panels_avx512vnni(const BitaPanelMatrix *w, const BitaInt8Columns
 /// Processors this process may run on (affinity mask), at least 1.
 int bita_active_cpu_count(void);
 
+/// 1 when the CPU has AMX-TILE + AMX-INT8 (and AVX-512 VNNI) and the OS granted this process
+/// the tile state, else 0. Call once before bita_int8_panels_amx.
+int bita_cpu_has_amx_int8(void);
+
+/// Same contract and bit-identical results as bita_int8_panels_avx512vnni. Requires
+/// bita_cpu_has_amx_int8(). Works on columns in groups of up to 16. Faster than VNNI from
+/// about 16 columns.
+void bita_int8_panels_amx(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+                          int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy);
+
 /// A hint for spin-wait loops (x86 `pause`).
 static inline void bita_cpu_relax(void) {
 #if defined(__x86_64__) || defined(__i386__)

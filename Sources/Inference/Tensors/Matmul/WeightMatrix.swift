@@ -35,15 +35,20 @@ public final class WeightMatrix: @unchecked Sendable {
     let panelCount: Int
     /// GGML layout (borrowed), for the Float-path types.
     let source: UnsafeRawPointer?
+    /// Owner of `panels` when it lives in an arena (shared, or this matrix's own when >= 2 MB);
+    /// otherwise `panels` is a plain allocation freed in deinit.
+    private let arena: WeightArena?
     /// Bytes per GGML row.
     let rowBytes: Int
 
     /// - Parameters:
     ///   - data: the tensor's GGML-layout bytes (exactly rows * rowBytes).
     ///   - name: used in error messages.
+    ///   - arena: where the packed copy goes; pass one arena for all of a model's matrices so
+    ///     they share huge pages (default: a private allocation).
     ///   - pool: spreads the repacking over threads (load time).
     public init(type: GGMLType, rows: Int, cols: Int, data: UnsafeRawBufferPointer, name: String = "",
-                pool: ThreadPool? = nil) throws(WeightMatrixError) {
+                arena: WeightArena? = nil, pool: ThreadPool? = nil) throws(WeightMatrixError) {
         guard rows > 0, cols > 0, cols % type.blockElements == 0, let base = data.baseAddress else {
             throw .invalidShape(name: name, type: type, rows: rows, cols: cols)
         }
@@ -60,7 +65,9 @@ public final class WeightMatrix: @unchecked Sendable {
         if let format = type.int8PanelFormat {
             let panelBytes = format.panelBytes(blocks: cols / 32)
             let panelCount = (rows + Int8PanelFormat.rowsPerPanel - 1) / Int8PanelFormat.rowsPerPanel
-            let panels = UnsafeMutableRawPointer.allocate(byteCount: panelBytes * panelCount, alignment: 64)
+            let bytes = panelBytes * panelCount
+            let owner = arena ?? (bytes >= WeightArena.hugePage ? WeightArena(chunkBytes: bytes) : nil)
+            let panels = owner?.allocate(bytes) ?? UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
             let pack = { (range: Range<Int>) in
                 for p in range {
                     Int8PanelPacking.packPanel(type, format, source: base, rows: rows, cols: cols, panel: p,
@@ -78,16 +85,20 @@ public final class WeightMatrix: @unchecked Sendable {
             self.panelBytes = panelBytes
             self.panelCount = panelCount
             self.source = nil
+            self.arena = owner
         } else {
             self.format = nil
             self.panels = nil
             self.panelBytes = 0
             self.panelCount = 0
             self.source = base
+            self.arena = nil
         }
     }
 
-    deinit { panels?.deallocate() }
+    deinit {
+        if arena == nil { panels?.deallocate() }
+    }
 
     /// Bytes the matmul streams per call (the packed panels or the borrowed GGML data).
     public var streamedBytes: Int { panels != nil ? panelBytes * panelCount : rowBytes * rows }
