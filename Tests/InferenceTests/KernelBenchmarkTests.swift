@@ -21,9 +21,13 @@ struct KernelBenchmarkTests {
         env(key, fallback).split(separator: ",").map { String($0) }
     }
 
+    static let arena = WeightArena()
+
     static func matrix(_ type: GGMLType, _ rows: Int, _ cols: Int, _ random: inout TestRandom, pool: ThreadPool) -> WeightMatrix {
         let bytes = random.ggmlMatrix(type, rows: rows, cols: cols)
-        return try! bytes.withUnsafeBytes { try WeightMatrix(type: type, rows: rows, cols: cols, data: $0, pool: pool) }
+        return try! bytes.withUnsafeBytes {
+            try WeightMatrix(type: type, rows: rows, cols: cols, data: $0, arena: arena, pool: pool)
+        }
     }
 
     static func seconds(_ body: () -> Void) -> Double {
@@ -48,7 +52,8 @@ struct KernelBenchmarkTests {
         let bytes = model.reduce(head.streamedBytes) {
             $0 + [$1.q, $1.k, $1.v, $1.o, $1.gate, $1.up, $1.down].reduce(0) { $0 + $1.streamedBytes }
         }
-        print(String(format: "weights streamed per step: %.1f MB", Double(bytes) / 1e6))
+        print(String(format: "weights streamed per step: %.1f MB; int8 backends here: %@", Double(bytes) / 1e6,
+                     Int8KernelBackend.available.map { "\($0)" }.joined(separator: ", ")))
 
         let runs = Int(Self.env("BITA_BENCH_RUNS", "7")) ?? 7
         let ns = Self.list("BITA_BENCH_N", "1,2,4,8,16,32,64").compactMap { Int($0) }
@@ -103,6 +108,51 @@ struct KernelBenchmarkTests {
                 }
                 print(line)
             }
+        }
+    }
+
+    /// Prompt prefill: the 30 layers' matmuls for a long prompt, int8 kernels vs OpenBLAS sgemm.
+    @Test func prefillCost() {
+        let setupPool = ThreadPool(threads: 2)
+        var random = TestRandom(seed: 2025)
+        let model: [Layer] = (0..<Self.layers).map { _ in
+            Layer(q: Self.matrix(.q4_1, Self.dim, Self.dim, &random, pool: setupPool),
+                  k: Self.matrix(.q4_1, Self.kvDim, Self.dim, &random, pool: setupPool),
+                  v: Self.matrix(.q4_1, Self.kvDim, Self.dim, &random, pool: setupPool),
+                  o: Self.matrix(.q4_1, Self.dim, Self.dim, &random, pool: setupPool),
+                  gate: Self.matrix(.q4_1, Self.hidden, Self.dim, &random, pool: setupPool),
+                  up: Self.matrix(.q4_1, Self.hidden, Self.dim, &random, pool: setupPool),
+                  down: Self.matrix(.q4_1, Self.dim, Self.hidden, &random, pool: setupPool))
+        }
+        let n = Int(Self.env("BITA_BENCH_PREFILL_N", "512")) ?? 512
+        let x576 = random.activations(n * Self.dim), x1536 = random.activations(n * Self.hidden)
+        let y = UnsafeMutablePointer<Float>.allocate(capacity: n * Self.hidden)
+        defer { y.deallocate() }
+        for threads in Self.list("BITA_BENCH_THREADS", "1,2").compactMap({ Int($0) }) {
+            let pool = ThreadPool(threads: threads)
+            let workspace = MatmulWorkspace(maxColumns: n, maxCols: Self.hidden, threads: threads)
+            var line = "prefill n=\(n) threads=\(threads), 30 layers:"
+            for sgemm in [false, true] {
+                var best = Double.infinity
+                for _ in 0..<3 {
+                    best = min(best, Self.seconds {
+                        for layer in model {
+                            for (w, x) in [(layer.q, x576), (layer.k, x576), (layer.v, x576), (layer.o, x576),
+                                           (layer.gate, x576), (layer.up, x576), (layer.down, x1536)] {
+                                x.withUnsafeBufferPointer { xb in
+                                    if sgemm {
+                                        matmulSGEMM(w, xb.baseAddress!, n: n, y, pool: pool, workspace: workspace)
+                                    } else {
+                                        matmul(w, xb.baseAddress!, n: n, y, pool: pool, workspace: workspace)
+                                    }
+                                }
+                            }
+                        }
+                    })
+                }
+                line += String(format: "  %@ %.1f ms", sgemm ? "sgemm" : "int8", best * 1e3)
+            }
+            print(line)
         }
     }
 

@@ -173,3 +173,40 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         }
     }
 }
+
+@Suite struct KernelSGEMMTests {
+    @Test(arguments: GGMLType.allCases)
+    func sgemmMatchesFloatProduct(_ type: GGMLType) throws {
+        let rows = 70, cols = type.blockElements == 256 ? 256 : type.blockElements == 32 ? 96 : 172
+        var random = TestRandom(seed: 808 + UInt64(type.rawValue))
+        let data = random.ggmlMatrix(type, rows: rows, cols: cols)
+        let matrix = try data.withUnsafeBytes { try WeightMatrix(type: type, rows: rows, cols: cols, data: $0) }
+        let w = referenceDequantized(type, data, count: rows * cols)
+        // Tiles dequantize exactly like the reference.
+        var tile = [Float](repeating: .nan, count: 64 * cols)
+        data.withUnsafeBytes { _ in
+            tile.withUnsafeMutableBufferPointer { SGEMMTiles.dequantizeRows(matrix, 0..<64, into: $0.baseAddress!) }
+        }
+        #expect(zip(tile, w[0..<(64 * cols)]).allSatisfy { $0.bitEqual($1) })
+
+        let n = 5
+        let x = random.activations(n * cols)
+        var y = [Float](repeating: .nan, count: n * rows)
+        data.withUnsafeBytes { _ in
+            y.withUnsafeMutableBufferPointer {
+                matmulSGEMM(matrix, x, n: n, $0.baseAddress!, pool: ThreadPool(threads: 2),
+                            workspace: MatmulWorkspace(maxColumns: n, maxCols: cols, threads: 2))
+            }
+        }
+        for j in 0..<n {
+            for r in 0..<rows {
+                var exact = 0.0, magnitude = 0.0
+                for i in 0..<cols {
+                    exact += Double(w[r * cols + i]) * Double(x[j * cols + i])
+                    magnitude += abs(Double(w[r * cols + i]) * Double(x[j * cols + i]))
+                }
+                #expect(abs(Double(y[j * rows + r]) - exact) <= 1e-5 * magnitude + 1e-30, "\(type) y[\(j)][\(r)]")
+            }
+        }
+    }
+}

@@ -23,18 +23,22 @@ enum PortableInt8Kernel {
             let mh = dh + 16 * blocks
             for j in 0..<n { acc[j] = SIMD16<Float>() }
             for b in 0..<blocks {
-                // weights[i][r] = quant of element i, row r.
+                // weights[i][r] = quant of element i, row r: plain loops over a Float view of the
+                // scratch (vector element inserts are slow in Swift).
                 let c = codes + b * format.codeBytes
-                for i in 0..<32 {
-                    let group = i / 4, t = i % 4
-                    var v = SIMD16<Float>()
-                    if format.codeBits == 8 {
-                        for r in 0..<16 { v[r] = Float(Int32(c[64 * group + 4 * r + t]) &- offset) }
-                    } else {
-                        let shift: UInt8 = group < 4 ? 0 : 4
-                        for r in 0..<16 { v[r] = Float(Int32((c[64 * (group % 4) + 4 * r + t] &>> shift) & 0x0F) &- offset) }
+                let wf = UnsafeMutableRawPointer(weights).assumingMemoryBound(to: Float.self)
+                for g in 0..<8 {
+                    for t in 0..<4 {
+                        let out = wf + 16 * (4 * g + t)
+                        if format.codeBits == 8 {
+                            let src = c + 64 * g + t
+                            for r in 0..<16 { out[r] = Float(Int32(src[4 * r]) &- offset) }
+                        } else {
+                            let src = c + 64 * (g % 4) + t
+                            let shift: UInt8 = g < 4 ? 0 : 4
+                            for r in 0..<16 { out[r] = Float(Int32((src[4 * r] &>> shift) & 0x0F) &- offset) }
+                        }
                     }
-                    weights[i] = v
                 }
                 var d = SIMD16<Float>(), m = SIMD16<Float>()
                 for r in 0..<16 { d[r] = floatFromHalfBits(dh[16 * b + r]) }
