@@ -75,7 +75,7 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
                     for pool in Self.pools {
                         let got = c.fast(x, n: n, pool: pool, workspace: workspace, backend: backend)
                         if let i = firstMismatch(got, expected) {
-                            let message = "\(type) \(shape) n=\(n) \(backend.map { "\($0)" } ?? "automatic") threads=\(pool.threadCount): y[\(i)] = \(got[i]), reference \(expected[i])"
+                            let message = "\(type) \(shape) n=\(n) \(backend.map { "\($0)" } ?? "automatic") threads=\(pool.threads): y[\(i)] = \(got[i]), reference \(expected[i])"
                             Issue.record(Comment(rawValue: message))
                         }
                     }
@@ -105,7 +105,7 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
                         let y = c.fast(x, n: n, pool: pool, workspace: workspace, backend: backend)
                         let column = Array(y[position * shape.rows..<(position + 1) * shape.rows])
                         if let i = firstMismatch(column, alone) {
-                            let message = "\(type) \(backend.map { "\($0)" } ?? "automatic") n=\(n) position=\(position) threads=\(pool.threadCount): row \(i) = \(column[i]) vs alone \(alone[i])"
+                            let message = "\(type) \(backend.map { "\($0)" } ?? "automatic") n=\(n) position=\(position) threads=\(pool.threads): row \(i) = \(column[i]) vs alone \(alone[i])"
                             Issue.record(Comment(rawValue: message))
                         }
                     }

@@ -80,7 +80,7 @@ func referenceDequantized(_ type: GGMLType, _ bytes: [UInt8], count: Int) -> [Fl
 func fastDequantized(_ type: GGMLType, _ bytes: [UInt8], count: Int) -> [Float] {
     var out = [Float](repeating: .nan, count: count)
     bytes.withUnsafeBytes { src in
-        out.withUnsafeMutableBufferPointer { dequantizeRow(type, src.baseAddress!, $0.baseAddress!, count: count) }
+        out.withUnsafeMutableBufferPointer { dequantizeRow(type, src.baseAddress!, count: count, $0.baseAddress!) }
     }
     return out
 }

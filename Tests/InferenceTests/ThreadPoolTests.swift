@@ -89,6 +89,6 @@ private final class Counters: Sendable {
             pool.parallelFor(10) { _ in }
         }
         #expect(ThreadPool.activeProcessorCount >= 1)
-        #expect(ThreadPool().threadCount == ThreadPool.activeProcessorCount)
+        #expect(ThreadPool().threads == ThreadPool.activeProcessorCount)
     }
 }

@@ -16,7 +16,7 @@ import Darwin
 /// calling `parallelFor` from inside a body deadlocks.
 public final class ThreadPool: @unchecked Sendable {
     /// Workers including the calling thread.
-    public let threadCount: Int
+    public let threads: Int
 
     /// How long an idle worker spins before it sleeps, in `pause` instructions.
     let spinIterations: Int
@@ -31,11 +31,15 @@ public final class ThreadPool: @unchecked Sendable {
     private var job: UnsafePointer<(Int, Int) -> Void>?
     private var jobCount = 0
 
+    /// The workspace `matmul(_:_:n:_:pool:)` uses, created on first use and guarded so that
+    /// concurrent callers take turns.
+    let defaultWorkspace = Mutex<MatmulWorkspace?>(nil)
+
     /// Held by the caller for the whole of a job.
     private let callerLock = Mutex<Void>(())
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
-    private var threads: [pthread_t] = []
+    private var workerThreads: [pthread_t] = []
 
     /// Processors this process may run on (sched_getaffinity), at least 1.
     public static var activeProcessorCount: Int {
@@ -47,13 +51,13 @@ public final class ThreadPool: @unchecked Sendable {
     ///   - spinIterations: `pause` instructions an idle worker spins before sleeping (4000 is
     ///     roughly 0.1-0.3 ms, depending on the CPU's pause latency).
     public init(threads: Int = ThreadPool.activeProcessorCount, spinIterations: Int = 4000) {
-        threadCount = max(1, threads)
+        self.threads = max(1, threads)
         self.spinIterations = spinIterations
         mutex = .allocate(capacity: 1)
         wake = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         pthread_cond_init(wake, nil)
-        for worker in 1..<threadCount {
+        for worker in 1..<self.threads {
             let context = Unmanaged.passRetained(WorkerContext(pool: self, worker: worker))
             var thread = pthread_t()
             let rc = pthread_create(&thread, nil, { raw in
@@ -62,7 +66,7 @@ public final class ThreadPool: @unchecked Sendable {
                 return nil
             }, context.toOpaque())
             precondition(rc == 0, "ThreadPool: pthread_create failed (\(rc))")
-            self.threads.append(thread)
+            workerThreads.append(thread)
         }
     }
 
@@ -72,7 +76,7 @@ public final class ThreadPool: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
-        for thread in threads { pthread_join(thread, nil) }
+        for thread in workerThreads { pthread_join(thread, nil) }
         pthread_cond_destroy(wake)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
@@ -86,11 +90,11 @@ public final class ThreadPool: @unchecked Sendable {
         parallelFor(count) { index, _ in body(index) }
     }
 
-    /// As `parallelFor(_:_:)`, also passing the worker number (0..<threadCount, 0 = the
+    /// As `parallelFor(_:_:)`, also passing the worker number (0..<threads, 0 = the
     /// caller), e.g. to pick a per-thread scratch buffer.
     public func parallelFor(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
         if count <= 0 { return }
-        if threadCount == 1 || count == 1 {
+        if threads == 1 || count == 1 {
             for i in 0..<count { body(i, 0) }
             return
         }
@@ -103,7 +107,7 @@ public final class ThreadPool: @unchecked Sendable {
                 job = pointer
                 jobCount = count
                 nextIndex.store(0, ordering: .relaxed)
-                unfinishedWorkers.store(threadCount - 1, ordering: .relaxed)
+                unfinishedWorkers.store(threads - 1, ordering: .relaxed)
                 generation.add(1, ordering: .sequentiallyConsistent)
                 if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                     pthread_mutex_lock(mutex)

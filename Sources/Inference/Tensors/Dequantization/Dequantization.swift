@@ -4,7 +4,7 @@
 
 /// Dequantizes `count` elements of a GGML-layout row (or several consecutive rows) of `type`
 /// from `src` into `dst`. `count` must be a multiple of `type.blockElements`.
-public func dequantizeRow(_ type: GGMLType, _ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+public func dequantizeRow(_ type: GGMLType, _ src: UnsafeRawPointer, count: Int, _ dst: UnsafeMutablePointer<Float>) {
     precondition(count % type.blockElements == 0, "\(type): \(count) elements is not a whole number of blocks")
     let blocks = count / type.blockElements
     switch type {

@@ -26,7 +26,7 @@ enum FloatMatmulKernel {
                         p[k] = (source + r * w.rowBytes).assumingMemoryBound(to: Float.self)
                     } else {
                         let dst = scratch + k * stride
-                        if k < count { dequantizeRow(w.type, source + r * w.rowBytes, dst, count: cols) }
+                        if k < count { dequantizeRow(w.type, source + r * w.rowBytes, count: cols, dst) }
                         p[k] = UnsafePointer(scratch + min(k, count - 1) * stride)
                     }
                 }

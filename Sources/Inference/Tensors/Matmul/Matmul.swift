@@ -40,6 +40,16 @@ public func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutab
     matmul(w, a, y, pool: pool, backend: nil)
 }
 
+/// As above with the pool's own workspace (created on first use, grown when needed; concurrent
+/// callers of the same pool take turns). Column j of `x` is x[j * w.cols ..< (j + 1) * w.cols];
+/// y is [n][w.rows].
+public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    pool.defaultWorkspace.withLock { workspace in
+        if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(w.cols, 4096), threads: pool.threads) }
+        matmul(w, workspace!.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+    }
+}
+
 /// Convenience: prepare (quantize) `x` in `workspace`, then `matmul`. Column j of `x` is
 /// x[j * w.cols ..< (j + 1) * w.cols]; y is [n][w.rows].
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>,
@@ -53,7 +63,7 @@ func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutablePoint
     precondition(a.cols == w.cols, "matmul: activations have \(a.cols) elements per column, weight rows \(w.cols)")
     let n = a.n
     let workspace = a.workspace
-    let threads = pool.threadCount
+    let threads = pool.threads
 
     if let format = w.format {
         precondition(a.quantized)

@@ -14,7 +14,7 @@ public func matmulSGEMM(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ 
     precondition(n >= 1)
     let tileRows = SGEMMTiles.rows
     let cols = w.cols
-    workspace.reserveWorkers(pool.threadCount, floats: tileRows * cols)
+    workspace.reserveWorkers(pool.threads, floats: tileRows * cols)
     let scratch = workspace.workerScratch, stride = workspace.workerFloats
     openblas_set_num_threads(1)
     let tiles = (w.rows + tileRows - 1) / tileRows

@@ -23,10 +23,14 @@ public enum WeightMatrixError: Error, CustomStringConvertible, Equatable {
 ///   afterwards, so a memory-mapped file region may be released (madvise) after `init`.
 /// - F32, F16, BF16, Q4_K, Q5_K, Q6_K are used in place: `data` is borrowed and must stay valid
 ///   (e.g. the GGUF mapping kept open) for the lifetime of this object.
+/// `base` keeps pointing at the GGML data for callers that read it directly (valid while the
+/// caller keeps that memory alive).
 public final class WeightMatrix: @unchecked Sendable {
     public let type: GGMLType
     public let rows: Int
     public let cols: Int
+    /// The GGML-layout data this matrix was made from (borrowed).
+    public let base: UnsafeRawPointer
 
     /// Int8 panel layout (owned, 64-byte aligned), for the 32-element block types.
     let format: Int8PanelFormat?
@@ -61,6 +65,7 @@ public final class WeightMatrix: @unchecked Sendable {
         self.type = type
         self.rows = rows
         self.cols = cols
+        self.base = base
         self.rowBytes = rowBytes
         if let format = type.int8PanelFormat {
             let panelBytes = format.panelBytes(blocks: cols / 32)
@@ -74,8 +79,8 @@ public final class WeightMatrix: @unchecked Sendable {
                                                dst: panels + p * panelBytes)
                 }
             }
-            if let pool, pool.threadCount > 1 {
-                let chunks = min(panelCount, 8 * pool.threadCount)
+            if let pool, pool.threads > 1 {
+                let chunks = min(panelCount, 8 * pool.threads)
                 pool.parallelFor(chunks) { c in pack(c * panelCount / chunks..<(c + 1) * panelCount / chunks) }
             } else {
                 pack(0..<panelCount)
@@ -96,6 +101,19 @@ public final class WeightMatrix: @unchecked Sendable {
         }
     }
 
+    /// As the throwing initializer, for data whose shape was validated already (e.g. by the
+    /// GGUF reader): `base` points at rows * rowBytes bytes of GGML-layout data.
+    public convenience init(type: GGMLType, rows: Int, cols: Int, base: UnsafeRawPointer,
+                            arena: WeightArena? = nil, pool: ThreadPool? = nil) {
+        let bytes = (type.byteCount(elements: max(0, cols)) ?? 0) * max(0, rows)
+        do {
+            try self.init(type: type, rows: rows, cols: cols, data: UnsafeRawBufferPointer(start: base, count: bytes),
+                          arena: arena, pool: pool)
+        } catch {
+            preconditionFailure("\(error)")
+        }
+    }
+
     deinit {
         if arena == nil { panels?.deallocate() }
     }
@@ -108,7 +126,7 @@ public final class WeightMatrix: @unchecked Sendable {
     public func dequantizeRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
         precondition(r >= 0 && r < rows, "row \(r) out of range 0..<\(rows)")
         guard let format, let panels else {
-            Inference.dequantizeRow(type, source! + r * rowBytes, out, count: cols)
+            Inference.dequantizeRow(type, base + r * rowBytes, count: cols, out)
             return
         }
         let panel = UnsafeRawPointer(panels + (r / 16) * panelBytes)
