@@ -19,10 +19,12 @@ struct LlamaWeights: @unchecked Sendable {
     var output: WeightMatrix          // [vocab, dim]; the embedding itself when tied
 
     init(file: GGUFFile, config: LlamaConfig) throws {
+        // One arena for all packed matrices, so they share huge pages.
+        let arena = WeightArena()
         func matrix(_ name: String) throws -> WeightMatrix {
             guard let t = file.tensor(named: name) else { throw ModelLoadError.missingTensor(name) }
             return WeightMatrix(type: t.type, rows: t.rowCount, cols: t.rowLength,
-                                base: file.data(for: t).baseAddress!)
+                                base: file.data(for: t).baseAddress!, arena: arena)
         }
         func vector(_ name: String) throws -> [Float] {
             guard let t = file.tensor(named: name) else { throw ModelLoadError.missingTensor(name) }

@@ -1,0 +1,172 @@
+import CKernels
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A fixed set of worker threads for data-parallel loops. The calling thread takes part as
+/// worker 0, so `ThreadPool(threads: 2)` starts one extra thread. Threads are created once;
+/// between jobs they spin for a short while (jobs in a forward pass come every few
+/// microseconds) and then sleep on a condition variable.
+///
+/// Concurrent `parallelFor` calls from different threads are serialized (one job at a time);
+/// calling `parallelFor` from inside a body deadlocks.
+public final class ThreadPool: @unchecked Sendable {
+    /// Workers including the calling thread.
+    public let threads: Int
+
+    /// How long an idle worker spins before it sleeps, in `pause` instructions.
+    let spinIterations: Int
+
+    // One job at a time: `generation` is bumped (release) after `job` and `count` are written;
+    // workers read them after seeing the new generation (acquire).
+    private let generation = Atomic<UInt64>(0)
+    private let nextIndex = Atomic<Int>(0)
+    private let unfinishedWorkers = Atomic<Int>(0)
+    private let sleepers = Atomic<Int>(0)
+    private let stopping = Atomic<Bool>(false)
+    private var job: UnsafePointer<(Int, Int) -> Void>?
+    private var jobCount = 0
+
+    /// The workspace `matmul(_:_:n:_:pool:)` uses, created on first use and guarded so that
+    /// concurrent callers take turns.
+    let defaultWorkspace = Mutex<MatmulWorkspace?>(nil)
+
+    /// Held by the caller for the whole of a job.
+    private let callerLock = Mutex<Void>(())
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
+    private let wake: UnsafeMutablePointer<pthread_cond_t>
+    private var workerThreads: [pthread_t] = []
+
+    /// Processors this process may run on (sched_getaffinity), at least 1.
+    public static var activeProcessorCount: Int {
+        Int(bita_active_cpu_count())
+    }
+
+    /// - Parameters:
+    ///   - threads: workers including the caller (default: the active processor count).
+    ///   - spinIterations: `pause` instructions an idle worker spins before sleeping (4000 is
+    ///     roughly 0.1-0.3 ms, depending on the CPU's pause latency).
+    public init(threads: Int = ThreadPool.activeProcessorCount, spinIterations: Int = 4000) {
+        self.threads = max(1, threads)
+        self.spinIterations = spinIterations
+        mutex = .allocate(capacity: 1)
+        wake = .allocate(capacity: 1)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        for worker in 1..<self.threads {
+            let context = Unmanaged.passRetained(WorkerContext(pool: self, worker: worker))
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                let context = Unmanaged<WorkerContext>.fromOpaque(raw!).takeRetainedValue()
+                context.pool.workerLoop(context.worker)
+                return nil
+            }, context.toOpaque())
+            precondition(rc == 0, "ThreadPool: pthread_create failed (\(rc))")
+            workerThreads.append(thread)
+        }
+    }
+
+    deinit {
+        stopping.store(true, ordering: .sequentiallyConsistent)
+        generation.add(1, ordering: .sequentiallyConsistent)
+        pthread_mutex_lock(mutex)
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        for thread in workerThreads { pthread_join(thread, nil) }
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+        wake.deallocate()
+    }
+
+    /// Runs `body(index)` for every index in 0..<count, spread over the workers; returns when
+    /// all are done. Indices are handed out one at a time in increasing order, so give each
+    /// index a sizeable piece of work (e.g. a range of rows).
+    public func parallelFor(_ count: Int, _ body: (Int) -> Void) {
+        parallelFor(count) { index, _ in body(index) }
+    }
+
+    /// As `parallelFor(_:_:)`, also passing the worker number (0..<threads, 0 = the
+    /// caller), e.g. to pick a per-thread scratch buffer.
+    public func parallelFor(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        if count <= 0 { return }
+        if threads == 1 || count == 1 {
+            for i in 0..<count { body(i, 0) }
+            return
+        }
+        callerLock.withLock { _ in runJob(count, body) }
+    }
+
+    private func runJob(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        withoutActuallyEscaping(body) { escapable in
+            withUnsafePointer(to: escapable) { pointer in
+                job = pointer
+                jobCount = count
+                nextIndex.store(0, ordering: .relaxed)
+                unfinishedWorkers.store(threads - 1, ordering: .relaxed)
+                generation.add(1, ordering: .sequentiallyConsistent)
+                if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
+                    pthread_mutex_lock(mutex)
+                    pthread_cond_broadcast(wake)
+                    pthread_mutex_unlock(mutex)
+                }
+                runIndices(pointer, worker: 0)
+                var spins = 0
+                while unfinishedWorkers.load(ordering: .acquiring) > 0 {
+                    spins += 1
+                    if spins & 1023 == 0 { sched_yield() } else { bita_cpu_relax() }
+                }
+                job = nil
+            }
+        }
+    }
+
+    @inline(never)
+    private func runIndices(_ body: UnsafePointer<(Int, Int) -> Void>, worker: Int) {
+        let count = jobCount
+        while true {
+            let i = nextIndex.add(1, ordering: .relaxed).oldValue
+            if i >= count { return }
+            body.pointee(i, worker)
+        }
+    }
+
+    private func workerLoop(_ worker: Int) {
+        var seen: UInt64 = 0
+        while true {
+            var spins = 0
+            while generation.load(ordering: .acquiring) == seen {
+                if spins < spinIterations {
+                    bita_cpu_relax()
+                    spins += 1
+                    continue
+                }
+                pthread_mutex_lock(mutex)
+                sleepers.add(1, ordering: .sequentiallyConsistent)
+                while generation.load(ordering: .sequentiallyConsistent) == seen {
+                    pthread_cond_wait(wake, mutex)
+                }
+                sleepers.subtract(1, ordering: .sequentiallyConsistent)
+                pthread_mutex_unlock(mutex)
+            }
+            seen = generation.load(ordering: .acquiring)
+            if stopping.load(ordering: .acquiring) { return }
+            if let body = job { runIndices(body, worker: worker) }
+            unfinishedWorkers.subtract(1, ordering: .releasing)
+        }
+    }
+}
+
+private final class WorkerContext {
+    // Unowned: the pool's deinit joins its threads before its storage goes away.
+    unowned(unsafe) let pool: ThreadPool
+    let worker: Int
+    init(pool: ThreadPool, worker: Int) {
+        self.pool = pool
+        self.worker = worker
+    }
+}
