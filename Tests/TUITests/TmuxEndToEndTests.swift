@@ -191,6 +191,22 @@ struct TmuxEndToEndTests {
         #expect(saved.messages.last?.interrupted == true)
     }
 
+    /// The terminal disappears (window closed): the chat notices, saves the partial answer and exits.
+    @Test func closedTerminalEndsTheChatAndSaves() throws {
+        let dir = TemporaryDirectory()
+        guard let s = try startChat(transcripts: dir.path) else { return }
+        try s.type("a long story")
+        try s.press("Enter")
+        #expect(try s.wait(timeout: 10) { $0.contains("clockmaker") } != nil)
+        let pid = try #require(try s.childPID())
+        try s.tmux(["kill-session", "-t", s.target])
+        let deadline = Date().addingTimeInterval(5)
+        while kill(pid, 0) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        #expect(kill(pid, 0) != 0, "the chat kept running after its terminal was closed")
+        if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
+        #expect(waitForTranscript(in: dir.path, messages: 2, timeout: 2), "the partial answer was not saved")
+    }
+
     @Test func crashSignalStillRestoresTheTerminal() throws {
         let dir = TemporaryDirectory()
         guard let s = try startChat(transcripts: dir.path) else { return }

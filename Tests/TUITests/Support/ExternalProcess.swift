@@ -115,7 +115,11 @@ final class TmuxSession {
         if r.status != 0 { throw TmuxError(message: "tmux new-session failed: \(r.stderr)") }
     }
 
-    deinit { _ = try? tmux(["kill-server"]) }
+    /// kill-session closes the pane's terminal (kill-server alone left servers behind here).
+    deinit {
+        _ = try? tmux(["kill-session", "-t", target])
+        _ = try? tmux(["kill-server"])
+    }
 
     struct TmuxError: Error, CustomStringConvertible { var message: String; var description: String { message } }
 
