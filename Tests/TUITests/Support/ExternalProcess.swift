@@ -119,6 +119,8 @@ final class TmuxSession {
     deinit {
         _ = try? tmux(["kill-session", "-t", target])
         _ = try? tmux(["kill-server"])
+        let dir = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+        unlink("\(dir)/tmux-\(getuid())/\(socket)")
     }
 
     struct TmuxError: Error, CustomStringConvertible { var message: String; var description: String { message } }
