@@ -24,6 +24,18 @@ int bita_cpu_has_avx512vnni(void) {
         && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
 }
 
+// Software prefetch PREFETCH_DISTANCE bytes ahead of the weight stream, one block's share of
+// the panel per block. The hardware prefetchers alone left a decode step ~25% slower
+// (measured n = 1: 8.4 -> 6.2 ms CPU; n = 8: 16 -> 9.2 ms; 4-64 KB ahead all helped, 16 KB
+// about best). Prefetches past the end of the weights are harmless.
+#define PREFETCH_DISTANCE 16384
+
+static inline __attribute__((always_inline)) void prefetch_ahead(const BitaPanelMatrix *w, const uint8_t *panel, int32_t b) {
+    const int64_t perBlock = (w->panelBytes / w->blocks + 63) & ~(int64_t)63;
+    const uint8_t *ahead = panel + PREFETCH_DISTANCE + b * perBlock;
+    for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T0);
+}
+
 static inline int32_t load_i32(const int8_t *p) {
     int32_t v;
     memcpy(&v, p, sizeof v);
@@ -60,6 +72,7 @@ void panel_columns(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uin
     for (int32_t b = 0; b < nb; b++) {
         __m512i wv[8];
         const uint8_t *codes = panel + (int64_t)b * codeBytes;
+        prefetch_ahead(w, panel, b);
         if (U4) {
             for (int p = 0; p < 4; p++) {
                 const __m512i v = _mm512_loadu_si512((const void *)(codes + 64 * p));

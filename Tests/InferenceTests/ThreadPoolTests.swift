@@ -83,6 +83,23 @@ private final class Counters: Sendable {
         }
     }
 
+    /// Many tiny jobs back to back: late workers must never run a finished job's indices or
+    /// take indices of the next job.
+    @Test func manyShortJobs() {
+        let pool = ThreadPool(threads: 3, spinIterations: 20)
+        let slots = UnsafeMutablePointer<Int>.allocate(capacity: 16)
+        defer { slots.deallocate() }
+        var random = TestRandom(seed: 5)
+        for job in 1...20_000 {
+            let count = random.int(1..<17)
+            pool.parallelFor(count) { i in slots[i] = job }
+            for i in 0..<count where slots[i] != job {
+                Issue.record("job \(job): index \(i) not run")
+                return
+            }
+        }
+    }
+
     @Test func poolsShutDown() {
         for _ in 0..<20 {
             let pool = ThreadPool(threads: 3, spinIterations: 10)

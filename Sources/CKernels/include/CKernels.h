@@ -64,7 +64,7 @@ int bita_cpu_has_amx_int8(void);
 
 /// Same contract and bit-identical results as bita_int8_panels_avx512vnni. Requires
 /// bita_cpu_has_amx_int8(). Works on columns in groups of up to 16. Faster than VNNI from
-/// about 16 columns.
+/// about 10 columns.
 void bita_int8_panels_amx(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                           int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy);
 

@@ -44,6 +44,10 @@ struct LlamaWeights: @unchecked Sendable {
         }
         outputNorm = try vector("output_norm.weight")
         output = file.tensor(named: "output.weight") != nil ? try matrix("output.weight") : tokenEmbedding
+        // Matmuls read the packed copies; let the mapped originals leave the resident set.
+        for m in [tokenEmbedding, output] + layers.flatMap({ [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }) {
+            m.releaseMappedSource()
+        }
     }
 }
 

@@ -21,15 +21,18 @@ public final class ThreadPool: @unchecked Sendable {
     /// How long an idle worker spins before it sleeps, in `pause` instructions.
     let spinIterations: Int
 
-    // One job at a time: `generation` is bumped (release) after `job` and `count` are written;
-    // workers read them after seeing the new generation (acquire).
-    private let generation = Atomic<UInt64>(0)
-    private let nextIndex = Atomic<Int>(0)
-    private let unfinishedWorkers = Atomic<Int>(0)
+    // One job at a time. `work` packs the job's generation (high 32 bits) and the next
+    // unclaimed index (low 32 bits): a thread claims an index by compare-and-swap, which fails
+    // if a new job has started, so a worker that wakes up late can never run a stale job or
+    // steal an index of the next one. The caller waits for `completed` to reach the count, not
+    // for every worker to check in: a descheduled worker costs nothing (on a busy machine the
+    // caller simply runs more of the indices itself).
+    private let work = Atomic<UInt64>(0)
+    private let completed = Atomic<Int>(0)
+    private let jobCount = Atomic<Int>(0)
+    private let jobBody = Atomic<UInt>(0)  // UnsafePointer<(Int, Int) -> Void> bit pattern
     private let sleepers = Atomic<Int>(0)
     private let stopping = Atomic<Bool>(false)
-    private var job: UnsafePointer<(Int, Int) -> Void>?
-    private var jobCount = 0
 
     /// The workspace `matmul(_:_:n:_:pool:)` uses, created on first use and guarded so that
     /// concurrent callers take turns.
@@ -72,7 +75,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        generation.add(1, ordering: .sequentiallyConsistent)
+        let generation = (work.load(ordering: .sequentiallyConsistent) >> 32) &+ 1
+        work.store(generation << 32, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
@@ -102,36 +106,43 @@ public final class ThreadPool: @unchecked Sendable {
     }
 
     private func runJob(_ count: Int, _ body: (_ index: Int, _ worker: Int) -> Void) {
+        precondition(count < Int(UInt32.max), "parallelFor: too many indices")
         withoutActuallyEscaping(body) { escapable in
             withUnsafePointer(to: escapable) { pointer in
-                job = pointer
-                jobCount = count
-                nextIndex.store(0, ordering: .relaxed)
-                unfinishedWorkers.store(threads - 1, ordering: .relaxed)
-                generation.add(1, ordering: .sequentiallyConsistent)
+                let generation = ((work.load(ordering: .relaxed) >> 32) &+ 1) & 0xFFFF_FFFF
+                jobCount.store(count, ordering: .relaxed)
+                jobBody.store(UInt(bitPattern: pointer), ordering: .relaxed)
+                completed.store(0, ordering: .relaxed)
+                work.store(generation << 32, ordering: .sequentiallyConsistent)  // publishes the above
                 if sleepers.load(ordering: .sequentiallyConsistent) > 0 {
                     pthread_mutex_lock(mutex)
                     pthread_cond_broadcast(wake)
                     pthread_mutex_unlock(mutex)
                 }
-                runIndices(pointer, worker: 0)
+                runIndices(generation: generation, worker: 0)
                 var spins = 0
-                while unfinishedWorkers.load(ordering: .acquiring) > 0 {
+                while completed.load(ordering: .acquiring) < count {
                     spins += 1
                     if spins & 1023 == 0 { sched_yield() } else { bita_cpu_relax() }
                 }
-                job = nil
             }
         }
     }
 
+    /// Claims and runs indices of job `generation` until none are left or another job started.
     @inline(never)
-    private func runIndices(_ body: UnsafePointer<(Int, Int) -> Void>, worker: Int) {
-        let count = jobCount
+    private func runIndices(generation: UInt64, worker: Int) {
         while true {
-            let i = nextIndex.add(1, ordering: .relaxed).oldValue
-            if i >= count { return }
-            body.pointee(i, worker)
+            let current = work.load(ordering: .acquiring)
+            if current >> 32 != generation { return }
+            let index = Int(current & 0xFFFF_FFFF)
+            if index >= jobCount.load(ordering: .relaxed) { return }
+            guard work.compareExchange(expected: current, desired: current &+ 1, ordering: .acquiringAndReleasing).exchanged
+            else { continue }
+            // The claim pins the job: its caller waits for this index to complete.
+            let body = UnsafePointer<(Int, Int) -> Void>(bitPattern: jobBody.load(ordering: .relaxed))!
+            body.pointee(index, worker)
+            completed.add(1, ordering: .releasing)
         }
     }
 
@@ -139,7 +150,7 @@ public final class ThreadPool: @unchecked Sendable {
         var seen: UInt64 = 0
         while true {
             var spins = 0
-            while generation.load(ordering: .acquiring) == seen {
+            while work.load(ordering: .acquiring) >> 32 == seen {
                 if spins < spinIterations {
                     bita_cpu_relax()
                     spins += 1
@@ -147,16 +158,15 @@ public final class ThreadPool: @unchecked Sendable {
                 }
                 pthread_mutex_lock(mutex)
                 sleepers.add(1, ordering: .sequentiallyConsistent)
-                while generation.load(ordering: .sequentiallyConsistent) == seen {
+                while work.load(ordering: .sequentiallyConsistent) >> 32 == seen {
                     pthread_cond_wait(wake, mutex)
                 }
                 sleepers.subtract(1, ordering: .sequentiallyConsistent)
                 pthread_mutex_unlock(mutex)
             }
-            seen = generation.load(ordering: .acquiring)
             if stopping.load(ordering: .acquiring) { return }
-            if let body = job { runIndices(body, worker: worker) }
-            unfinishedWorkers.subtract(1, ordering: .releasing)
+            seen = work.load(ordering: .acquiring) >> 32
+            runIndices(generation: seen, worker: worker)
         }
     }
 }

@@ -78,34 +78,51 @@ enum Int8PanelPacking {
         }
     }
 
-    /// Writes panel `panel` of a `rows` x `cols` GGML-layout matrix at `dst` (zero-filled first).
+    /// Writes panel `panel` of a `rows` x `cols` GGML-layout matrix at `dst`.
     static func packPanel(_ type: GGMLType, _ format: Int8PanelFormat, source: UnsafeRawPointer,
                           rows: Int, cols: Int, panel: Int, dst: UnsafeMutableRawPointer) {
         let blocks = cols / 32
         let rowBytes = blocks * type.blockBytes
         let panelBytes = format.panelBytes(blocks: blocks)
-        dst.initializeMemory(as: UInt8.self, repeating: 0, count: panelBytes)
+        let firstRow = panel * Int8PanelFormat.rowsPerPanel
+        let validRows = min(Int8PanelFormat.rowsPerPanel, rows - firstRow)
+        let usedBytes = blocks * (format.codeBytes + 32 + (format.hasMin ? 32 : 0))
+        if validRows < Int8PanelFormat.rowsPerPanel || type == .q5_0 || type == .q5_1 {
+            dst.initializeMemory(as: UInt8.self, repeating: 0, count: panelBytes)
+        } else if usedBytes < panelBytes {
+            (dst + usedBytes).initializeMemory(as: UInt8.self, repeating: 0, count: panelBytes - usedBytes)
+        }
         let codeBase = dst.assumingMemoryBound(to: UInt8.self)
         let dBase = (dst + blocks * format.codeBytes).assumingMemoryBound(to: UInt16.self)
         let mBase = dBase + 16 * blocks
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { codeBuffer in
-            let codes = codeBuffer.baseAddress!
-            for r in 0..<Int8PanelFormat.rowsPerPanel {
-                let row = panel * Int8PanelFormat.rowsPerPanel + r
-                if row >= rows { break }
-                for b in 0..<blocks {
-                    let (d, m) = decodeBlock(type, source + row * rowBytes + b * type.blockBytes, codes)
-                    dBase[16 * b + r] = d
-                    if format.hasMin { mBase[16 * b + r] = m }
-                    let blockCodes = codeBase + b * format.codeBytes
-                    for i in 0..<32 {
-                        let group = i / 4, t = i % 4
-                        if format.codeBits == 8 {
-                            blockCodes[64 * group + 4 * r + t] = codes[i]
-                        } else {
-                            // Groups g and g + 4 share bytes: g in the low nibble, g + 4 in the high.
-                            let byte = 64 * (group % 4) + 4 * r + t
-                            blockCodes[byte] |= group < 4 ? codes[i] : codes[i] << 4
+        for r in 0..<validRows {
+            let row = source + (firstRow + r) * rowBytes
+            for b in 0..<blocks {
+                let block = row + b * type.blockBytes
+                let blockCodes = UnsafeMutableRawPointer(codeBase + b * format.codeBytes)
+                dBase[16 * b + r] = block.loadUnaligned(as: UInt16.self)
+                switch type {
+                case .q4_0, .q4_1:
+                    // GGML byte j holds elements j (low nibble) and j + 16 (high); the panel pairs
+                    // element 4p + t with 4p + t + 16 in byte 64p + 4r + t: a 4-byte copy per p.
+                    let qs = block + (type == .q4_0 ? 2 : 4)
+                    for p in 0..<4 {
+                        blockCodes.storeBytes(of: qs.loadUnaligned(fromByteOffset: 4 * p, as: UInt32.self),
+                                              toByteOffset: 64 * p + 4 * r, as: UInt32.self)
+                    }
+                    if type == .q4_1 { mBase[16 * b + r] = block.loadUnaligned(fromByteOffset: 2, as: UInt16.self) }
+                case .q8_0:
+                    for g in 0..<8 {  // code = q + 128: flip the sign bit of each byte
+                        let q = block.loadUnaligned(fromByteOffset: 2 + 4 * g, as: UInt32.self)
+                        blockCodes.storeBytes(of: q ^ 0x8080_8080, toByteOffset: 64 * g + 4 * r, as: UInt32.self)
+                    }
+                default:
+                    withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
+                        let codes = buffer.baseAddress!
+                        let (_, m) = decodeBlock(type, block, codes)
+                        if format.hasMin { mBase[16 * b + r] = m }
+                        for i in 0..<32 {
+                            blockCodes.storeBytes(of: codes[i], toByteOffset: 64 * (i / 4) + 4 * r + i % 4, as: UInt8.self)
                         }
                     }
                 }

@@ -19,7 +19,7 @@ enum Int8KernelBackend: Sendable, CaseIterable {
     }()
 
     /// Columns from which AMX beats VNNI (measured with KernelBenchmarkTests).
-    static let amxMinColumns = 16
+    static let amxMinColumns = 10
 
     /// The backend for a call with n columns.
     static func best(columns n: Int) -> Int8KernelBackend {

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Errors from preparing a weight matrix for the matmul kernels.
 public enum WeightMatrixError: Error, CustomStringConvertible, Equatable {
     case invalidShape(name: String, type: GGMLType, rows: Int, cols: Int)
@@ -116,6 +120,23 @@ public final class WeightMatrix: @unchecked Sendable {
 
     deinit {
         if arena == nil { panels?.deallocate() }
+    }
+
+    /// For a packed matrix whose GGML data lies in a read-only file mapping (a GGUF file): drops
+    /// the whole pages of that data from the resident set, since matmul reads only the packed
+    /// copy (the OS re-reads them from the file if `base` is used again, e.g. for an embedding
+    /// row). Does nothing for the types used in place. Never use it on anonymous memory, whose
+    /// contents would be lost.
+    public func releaseMappedSource() {
+        guard panels != nil else { return }
+        #if canImport(Glibc)
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let start = (Int(bitPattern: base) + page - 1) & ~(page - 1)
+        let end = (Int(bitPattern: base) + rowBytes * rows) & ~(page - 1)
+        if end > start, let p = UnsafeMutableRawPointer(bitPattern: start) {
+            _ = madvise(p, end - start, Int32(MADV_DONTNEED))
+        }
+        #endif
     }
 
     /// Bytes the matmul streams per call (the packed panels or the borrowed GGML data).
