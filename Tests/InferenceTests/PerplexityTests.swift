@@ -64,6 +64,8 @@ import Testing
         #expect(a.disagreements.map(\.reference) == [9, 8])
         #expect(a.nearTies(below: 0.1) == 2)
         #expect(a.nearTies(below: 0.01) == 0)
+        #expect(a.largestReferenceMargin == 0.5)
+        #expect(TopOneAgreement().largestReferenceMargin == nil)
     }
 
     @Test func firstDifferenceFindsMismatchAndLengthDifference() {

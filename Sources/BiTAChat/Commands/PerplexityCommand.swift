@@ -116,7 +116,8 @@ struct PerplexityCommand: AsyncParsableCommand {
                 return .init(file: reference!, llamaCppPython: refData!.llamaCppPythonVersion, perplexity: referencePPL!,
                              relativeDifference: result.perplexity / referencePPL! - 1,
                              top1Agreement: a.rate, agreed: a.agreed, compared: a.compared,
-                             nearTies: a.nearTies(below: Self.nearTie))
+                             nearTies: a.nearTies(below: Self.nearTie),
+                             largestReferenceMargin: a.largestReferenceMargin.map(Double.init))
             })
         if json {
             let enc = JSONEncoder()
@@ -157,8 +158,10 @@ struct PerplexityJSON: Encodable {
         var relativeDifference: Double
         var top1Agreement: Double
         var agreed, compared, nearTies: Int
+        var largestReferenceMargin: Double?
         enum CodingKeys: String, CodingKey {
             case file, perplexity, agreed, compared
+            case largestReferenceMargin = "largest_reference_margin"
             case llamaCppPython = "llama_cpp_python", relativeDifference = "relative_difference"
             case top1Agreement = "top1_agreement", nearTies = "near_ties"
         }
@@ -200,6 +203,9 @@ struct PerplexityJSON: Encodable {
             lines.append(String(format: "top-1       %.3f%% agreement (%d of %d); %d differ, %d of them near ties (top-2 gap < %.1f logit in either engine)",
                                 100 * r.top1Agreement, r.agreed, r.compared, r.compared - r.agreed, r.nearTies,
                                 Double(PerplexityCommand.nearTie)))
+            if let m = r.largestReferenceMargin {
+                lines.append(String(format: "            largest llama.cpp top-2 gap where we differ: %.2f logit", m))
+            }
         }
         return lines.joined(separator: "\n")
     }

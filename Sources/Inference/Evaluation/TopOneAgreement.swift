@@ -35,6 +35,10 @@ public struct TopOneAgreement: Sendable {
     /// Fraction of positions with the same top-1 token.
     public var rate: Double { compared == 0 ? 0 : Double(agreed) / Double(compared) }
 
+    /// The reference's largest top-1/top-2 gap among the disagreements: how strongly it preferred
+    /// a token we did not rank first (nil without disagreements or margins).
+    public var largestReferenceMargin: Float? { disagreements.compactMap(\.referenceMargin).max() }
+
     /// Disagreements where either engine's top-2 gap is below `threshold` logits.
     public func nearTies(below threshold: Float) -> Int {
         disagreements.filter { $0.ourMargin < threshold || ($0.referenceMargin ?? .infinity) < threshold }.count
