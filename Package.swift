@@ -46,11 +46,10 @@ let package = Package(
 )
 
 // libFuzzer executables exist only in fuzz builds (scripts/fuzz.sh sets BITA_FUZZ=1 and builds them
-// with -sanitize=fuzzer,address into .build-fuzz): they have no main of their own, so ordinary
-// builds could not link them.
+// with -sanitize=fuzzer,address into .build-fuzz): they call libFuzzer's driver, which ordinary
+// builds do not link.
 if Context.environment["BITA_FUZZ"] == "1" {
     for name in ["FuzzGGUFReader", "FuzzAdapterReader", "FuzzTokenizer", "FuzzTranscript", "FuzzChatTemplate"] {
-        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzTargets"], path: "Fuzz/\(name)",
-                                                 swiftSettings: [.unsafeFlags(["-parse-as-library"])]))
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzTargets"], path: "Fuzz/\(name)"))
     }
 }

@@ -38,7 +38,7 @@ if [ "${FUZZ_BUILD:-1}" != 0 ]; then
   for t in "${targets[@]}"; do
     echo "building ${product[$t]} (-sanitize=fuzzer,address, release) into .build-fuzz"
     BITA_FUZZ=1 nice -n 19 swift build -c release --scratch-path "$scratch" --product "${product[$t]}" \
-      -Xswiftc -sanitize=fuzzer,address -Xswiftc -g 2>&1 | grep -v '^\[' || true
+      -Xswiftc -sanitize=fuzzer,address -Xswiftc -g -Xswiftc -Xclang-linker -Xswiftc -fuse-ld=lld 2>&1 | grep -v '^\[' || true
     [ -x "$scratch/release/${product[$t]}" ] || { echo "build of ${product[$t]} failed" >&2; exit 1; }
   done
 fi
