@@ -45,3 +45,16 @@ bench: deps model release peer
 
 clean:
 	rm -rf .build
+
+# Reliability: fuzzing, sanitizers, leak checks (docs/RELIABILITY.md). Long jobs run at nice 19.
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 300); FUZZ_TARGETS to pick some
+#   make sanitize   tests under ASan and TSan, and a 20-turn chat under LeakSanitizer and valgrind
+.PHONY: fuzz sanitize
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?=
+
+fuzz: deps model
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+sanitize: deps model
+	bash scripts/sanitize.sh
