@@ -82,41 +82,38 @@ extension FrozenModel {
         return ctx
     }
 
-    /// Row t attends rows 0...t. Parallel over blocks of rows; each (row, head) output is written
-    /// by exactly one task.
+    /// Row t attends rows 0...t. Per query head and block of rows [r0, r1): scores against keys
+    /// 0..<r1 as one matrix product (entries above the diagonal get probability 0), softmax per
+    /// row (parallel over rows), then one product with the values.
     private func causalAttention(q: UnsafePointer<T>, keys: UnsafePointer<T>, values: UnsafePointer<T>,
                                  out: UnsafeMutablePointer<T>, rows n: Int, pool: ThreadPool) {
         let c = config
-        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim, groups = c.queriesPerKVHead
+        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
         let scale = 1 / T.squareRoot(T(hd))
-        let blocks = min(n, 64)
-        let scratch = ScalarBuffer<T>(count: blocks * n)
-        let sp = scratch.pointer
-        pool.parallelFor(blocks) { b in
-            let s = sp + b * n
-            for t in stride(from: b, to: n, by: blocks) {
-                for h in 0..<c.headCount {
-                    let qi = q + t * dim + h * hd
-                    let off = (h / groups) * hd
-                    var m = -T.infinity
-                    for j in 0...t {
-                        let kp = keys + j * kvDim + off
-                        var d: T = 0
-                        for e in 0..<hd { d += qi[e] * kp[e] }
-                        s[j] = d * scale
-                        if s[j] > m { m = s[j] }
-                    }
+        let block = 128
+        let scores = ScalarBuffer<T>(count: min(block, n) * n)
+        let s = scores.pointer
+        var r0 = 0
+        while r0 < n {
+            let r1 = min(r0 + block, n), m = r1 - r0
+            for h in 0..<c.headCount {
+                let off = (h / c.queriesPerKVHead) * hd
+                T.gemm(transposeA: false, transposeB: true, m: m, n: r1, k: hd, alpha: scale, q + r0 * dim + h * hd, lda: dim,
+                       keys + off, ldb: kvDim, beta: 0, s, ldc: r1)
+                pool.parallelFor(m) { i in
+                    let row = s + i * r1, t = r0 + i
+                    var mx = -T.infinity
+                    for j in 0...t { mx = max(mx, row[j]) }
                     var sum: T = 0
-                    for j in 0...t { s[j] = T.exponential(s[j] - m); sum += s[j] }
+                    for j in 0...t { row[j] = T.exponential(row[j] - mx); sum += row[j] }
                     let inv = 1 / sum
-                    let o = out + t * dim + h * hd
-                    for e in 0..<hd { o[e] = 0 }
-                    for j in 0...t {
-                        let p = s[j] * inv, vp = values + j * kvDim + off
-                        for e in 0..<hd { o[e] += p * vp[e] }
-                    }
+                    for j in 0...t { row[j] *= inv }
+                    for j in (t + 1)..<r1 { row[j] = 0 }
                 }
+                T.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: r1, alpha: 1, s, lda: r1,
+                       values + off, ldb: kvDim, beta: 0, out + r0 * dim + h * hd, ldc: dim)
             }
+            r0 = r1
         }
     }
 }

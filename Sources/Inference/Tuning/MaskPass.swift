@@ -45,9 +45,11 @@ struct MaskPassStatistics: Sendable, Equatable {
 /// group. Gradients flow into the prompt keys/values (as the pass sees them, i.e. after any
 /// dropout) and the mask embeddings; the context and the weights get none.
 ///
-/// Threads: the heavy products are BLAS calls; attention runs one task per (group, KV head),
-/// each writing only its own rows' outputs and its own slice of per-group prompt-gradient
-/// partials, which are then added in group order. The result does not depend on the pool size.
+/// Threads: the heavy products (linear layers, LM head, attention against prompt and context
+/// keys) are BLAS calls; the remaining loops run in parallel over rows, each task writing only
+/// its own row; sums across rows (prompt-K/V gradients, own-group K/V gradients, mask
+/// gradients) happen in BLAS or in serial loops of fixed order. So results depend on the BLAS
+/// thread count at most, never on the pool's.
 final class MaskPass<T: TrainingScalar> {
     let model: FrozenModel<T>
     let pool: ThreadPool
@@ -65,7 +67,7 @@ final class MaskPass<T: TrainingScalar> {
     private var tmpBuf = GrowableScratch<T>(), hiddenBuf = GrowableScratch<T>(), upGradBuf = GrowableScratch<T>()
     private var savedBuf = GrowableScratch<T>(), logitBuf = GrowableScratch<T>(), lossBuf = GrowableScratch<T>()
     private var dqBuf = GrowableScratch<T>(), dkBuf = GrowableScratch<T>(), dvBuf = GrowableScratch<T>()
-    private var partialBuf = GrowableScratch<T>(), scoreBuf = GrowableScratch<T>(), finalBuf = GrowableScratch<T>()
+    private var scoreBuf = GrowableScratch<T>(), finalBuf = GrowableScratch<T>()
     private var argmaxBuf: UnsafeMutablePointer<Int> = .allocate(capacity: 1)
     private var argmaxCapacity = 1
 
@@ -262,88 +264,109 @@ final class MaskPass<T: TrainingScalar> {
     }
 
     // MARK: - Attention
+    //
+    // Per query head and per block of rows, the scores against the prompt keys and against the
+    // context keys are two matrix products (the context part spans the longest context in the
+    // block; entries beyond a row's own context get probability 0). The few own-group keys of a
+    // row (at most k) are handled by plain loops. Score matrix of a block: [rows, P + C + k],
+    // columns [prompt | context 0..<C | own masks 0..<k].
 
-    /// Keys row r may attend in layer l, in order: prompt, context 0...start, own masks 0...i.
-    private struct KeySpans {
-        let promptCount: Int
-        let contextCount: Int
-        let ownFirstRow: Int
-        let ownCount: Int
-        var total: Int { promptCount + contextCount + ownCount }
+    private static var rowBlock: Int { 64 }
+
+    private struct Block {
+        let first: Int
+        let count: Int
+        /// Longest context of a row in the block.
+        let context: Int
+        /// Columns of the score matrix: P + context + k.
+        let width: Int
     }
 
-    @inline(__always)
-    private func spans(row r: Int, promptCount: Int) -> KeySpans {
-        let g = rowGroup[r]
-        return KeySpans(promptCount: promptCount, contextCount: chunkGroups[g].contextCount,
-                        ownFirstRow: groupFirstRow[g], ownCount: rowMask[r] + 1)
-    }
-
-    /// Probabilities of row r, query head h over its keys (written to s[0 ..< total]).
-    @inline(__always)
-    private func probabilities(_ qi: UnsafePointer<T>, _ sp: KeySpans, kvOffset off: Int, pk: UnsafePointer<T>?,
-                               ck: UnsafePointer<T>, ownK: UnsafePointer<T>, scale: T,
-                               _ s: UnsafeMutablePointer<T>) {
-        let kvDim = model.config.kvDim, hd = model.config.headDim
-        var m = -T.infinity
-        var n = 0
-        @inline(__always) func score(_ kp: UnsafePointer<T>) {
-            var d: T = 0
-            for e in 0..<hd { d += qi[e] * kp[e] }
-            let v = d * scale
-            s[n] = v
-            if v > m { m = v }
-            n += 1
+    private func blocks(promptCount: Int, maskCount: Int) -> [Block] {
+        var out: [Block] = []
+        var r0 = 0
+        let R = rowGroup.count
+        while r0 < R {
+            let r1 = min(r0 + Self.rowBlock, R)
+            let ctx = (r0..<r1).map { chunkGroups[rowGroup[$0]].contextCount }.max()!
+            out.append(Block(first: r0, count: r1 - r0, context: ctx, width: promptCount + ctx + maskCount))
+            r0 = r1
         }
-        if let pk { for p in 0..<sp.promptCount { score(pk + p * kvDim + off) } }
-        for t in 0..<sp.contextCount { score(ck + t * kvDim + off) }
-        for j in 0..<sp.ownCount { score(ownK + (sp.ownFirstRow + j) * kvDim + off) }
-        var sum: T = 0
-        for t in 0..<n {
-            let e = T.exponential(s[t] - m)
-            s[t] = e
-            sum += e
-        }
-        let inv = 1 / sum
-        for t in 0..<n { s[t] *= inv }
+        return out
     }
 
-    private func maxKeys(promptCount: Int) -> Int {
-        promptCount + (chunkGroups.map(\.contextCount).max() ?? 0) + (chunkGroups.map(\.rowCount).max() ?? 0)
+    /// Probabilities of the block's rows for query head h, written to `s` [count, width].
+    private func probabilities(_ b: Block, head h: Int, layer l: Int, context: ContextKV<T>, prompt: PromptBlocks<T>,
+                               q: UnsafePointer<T>, k: UnsafePointer<T>, maskCount: Int, _ s: UnsafeMutablePointer<T>) {
+        let c = model.config
+        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
+        let off = (h / c.queriesPerKVHead) * hd
+        let P = prompt.count, C = b.context, W = b.width
+        let scale = 1 / T.squareRoot(T(hd))
+        let qh = q + b.first * dim + h * hd
+        if P > 0 {
+            T.gemm(transposeA: false, transposeB: true, m: b.count, n: P, k: hd, alpha: scale, qh, lda: dim,
+                   prompt.keys[l] + off, ldb: kvDim, beta: 0, s, ldc: W)
+        }
+        T.gemm(transposeA: false, transposeB: true, m: b.count, n: C, k: hd, alpha: scale, qh, lda: dim,
+               context.keys[l].pointer + off, ldb: kvDim, beta: 0, s + P, ldc: W)
+        pool.parallelFor(b.count) { i in
+            let r = b.first + i
+            let row = s + i * W
+            let g = self.rowGroup[r]
+            let ctx = self.chunkGroups[g].contextCount, own = self.rowMask[r] + 1, first = self.groupFirstRow[g]
+            let qi = q + r * dim + h * hd
+            for j in 0..<own {
+                let kp = k + (first + j) * kvDim + off
+                var d: T = 0
+                for e in 0..<hd { d += qi[e] * kp[e] }
+                row[P + C + j] = d * scale
+            }
+            var m = -T.infinity
+            for j in 0..<P { m = max(m, row[j]) }
+            for j in 0..<ctx { m = max(m, row[P + j]) }
+            for j in 0..<own { m = max(m, row[P + C + j]) }
+            var sum: T = 0
+            for j in 0..<P { row[j] = T.exponential(row[j] - m); sum += row[j] }
+            for j in 0..<ctx { row[P + j] = T.exponential(row[P + j] - m); sum += row[P + j] }
+            for j in 0..<own { row[P + C + j] = T.exponential(row[P + C + j] - m); sum += row[P + C + j] }
+            let inv = 1 / sum
+            for j in 0..<P { row[j] *= inv }
+            for j in 0..<ctx { row[P + j] *= inv }
+            for j in ctx..<C { row[P + j] = 0 }
+            for j in 0..<own { row[P + C + j] *= inv }
+            for j in own..<maskCount { row[P + C + j] = 0 }
+        }
     }
 
     private func attentionForward(layer l: Int, context: ContextKV<T>, prompt: PromptBlocks<T>,
                                   q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
                                   out: UnsafeMutablePointer<T>) {
         let c = model.config
-        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim, qpk = c.queriesPerKVHead
-        let scale = 1 / T.squareRoot(T(hd))
-        let tasks = chunkGroups.count * c.kvHeadCount
-        let stride = maxKeys(promptCount: prompt.count)
-        let scores = scoreBuf.reserve(tasks * stride)
-        let pk = prompt.count > 0 ? prompt.keys[l] : nil, pv = prompt.count > 0 ? prompt.values[l] : nil
-        let ck = UnsafePointer(context.keys[l].pointer), cv = UnsafePointer(context.values[l].pointer)
-        pool.parallelFor(tasks) { task in
-            let g = task / c.kvHeadCount, kvh = task % c.kvHeadCount
-            let off = kvh * hd
-            let s = scores + task * stride
-            for i in 0..<self.chunkGroups[g].rowCount {
-                let r = self.groupFirstRow[g] + i
-                let sp = self.spans(row: r, promptCount: prompt.count)
-                for h in (kvh * qpk)..<((kvh + 1) * qpk) {
-                    self.probabilities(q + r * dim + h * hd, sp, kvOffset: off, pk: pk, ck: ck, ownK: k,
-                                       scale: scale, s)
-                    let o = out + r * dim + h * hd
-                    for e in 0..<hd { o[e] = 0 }
-                    var t = 0
-                    @inline(__always) func accumulate(_ vp: UnsafePointer<T>) {
-                        let p = s[t]
+        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
+        let maskCount = chunkGroups.map(\.rowCount).max()!
+        let P = prompt.count
+        for b in blocks(promptCount: P, maskCount: maskCount) {
+            let s = scoreBuf.reserve(b.count * b.width)
+            for h in 0..<c.headCount {
+                let off = (h / c.queriesPerKVHead) * hd
+                probabilities(b, head: h, layer: l, context: context, prompt: prompt, q: q, k: k, maskCount: maskCount, s)
+                let oh = out + b.first * dim + h * hd
+                T.gemm(transposeA: false, transposeB: false, m: b.count, n: hd, k: b.context, alpha: 1, s + P, lda: b.width,
+                       context.values[l].pointer + off, ldb: kvDim, beta: 0, oh, ldc: dim)
+                if P > 0 {
+                    T.gemm(transposeA: false, transposeB: false, m: b.count, n: hd, k: P, alpha: 1, s, lda: b.width,
+                           prompt.values[l] + off, ldb: kvDim, beta: 1, oh, ldc: dim)
+                }
+                let ownColumn = P + b.context
+                pool.parallelFor(b.count) { i in
+                    let r = b.first + i
+                    let first = self.groupFirstRow[self.rowGroup[r]]
+                    let o = out + r * dim + h * hd, row = s + i * b.width + ownColumn
+                    for j in 0...self.rowMask[r] {
+                        let p = row[j], vp = v + (first + j) * kvDim + off
                         for e in 0..<hd { o[e] += p * vp[e] }
-                        t += 1
                     }
-                    if let pv { for p in 0..<sp.promptCount { accumulate(pv + p * kvDim + off) } }
-                    for j in 0..<sp.contextCount { accumulate(cv + j * kvDim + off) }
-                    for j in 0..<sp.ownCount { accumulate(v + (sp.ownFirstRow + j) * kvDim + off) }
                 }
             }
         }
@@ -351,81 +374,85 @@ final class MaskPass<T: TrainingScalar> {
 
     /// Gradients of the attention outputs `dOut` [R, dim] with respect to the rows' own q (dq,
     /// written), k and v (dk/dv, written; includes what later masks of the group send back), and
-    /// the layer's prompt keys/values (added into `gradients`, per-group partials summed in order).
+    /// the layer's prompt keys/values (added into `gradients`; heads and blocks in fixed order).
     private func attentionBackward(layer l: Int, context: ContextKV<T>, prompt: PromptBlocks<T>,
                                    q: UnsafePointer<T>, k: UnsafePointer<T>, v: UnsafePointer<T>,
                                    dOut: UnsafePointer<T>, dq: UnsafeMutablePointer<T>,
                                    dk: UnsafeMutablePointer<T>, dv: UnsafeMutablePointer<T>,
                                    gradients: AdapterTensors<T>) {
         let c = model.config
-        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim, qpk = c.queriesPerKVHead
-        let R = rowGroup.count, G = chunkGroups.count, P = prompt.count
+        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
+        let R = rowGroup.count, P = prompt.count
+        let maskCount = chunkGroups.map(\.rowCount).max()!
         let scale = 1 / T.squareRoot(T(hd))
-        let tasks = G * c.kvHeadCount
-        let stride = maxKeys(promptCount: P)
-        let scores = scoreBuf.reserve(tasks * 2 * stride)
-        let blockSize = P * kvDim
-        let partials = partialBuf.reserve(max(1, G * 2 * blockSize))
-        partials.update(repeating: 0, count: G * 2 * blockSize)
         dk.update(repeating: 0, count: R * kvDim)
         dv.update(repeating: 0, count: R * kvDim)
-        let pk = P > 0 ? prompt.keys[l] : nil, pv = P > 0 ? prompt.values[l] : nil
-        let ck = UnsafePointer(context.keys[l].pointer), cv = UnsafePointer(context.values[l].pointer)
-        pool.parallelFor(tasks) { task in
-            let g = task / c.kvHeadCount, kvh = task % c.kvHeadCount
-            let off = kvh * hd
-            let s = scores + task * 2 * stride, dp = s + stride
-            let partialK = partials + g * 2 * blockSize, partialV = partialK + blockSize
-            for i in 0..<self.chunkGroups[g].rowCount {
-                let r = self.groupFirstRow[g] + i
-                let sp = self.spans(row: r, promptCount: P)
-                for h in (kvh * qpk)..<((kvh + 1) * qpk) {
-                    let qi = q + r * dim + h * hd
+        let gk = gradients.promptKeys[l].pointer, gv = gradients.promptValues[l].pointer
+        for b in blocks(promptCount: P, maskCount: maskCount) {
+            let W = b.width, C = b.context, ownColumn = P + C
+            let s = scoreBuf.reserve(2 * b.count * W), d = s + b.count * W
+            for h in 0..<c.headCount {
+                let off = (h / c.queriesPerKVHead) * hd
+                probabilities(b, head: h, layer: l, context: context, prompt: prompt, q: q, k: k, maskCount: maskCount, s)
+                let qh = q + b.first * dim + h * hd, dOh = dOut + b.first * dim + h * hd
+                // dP = dO * V^T, then dS = P * (dP - sum_j P_j dP_j) (zero where P is).
+                if P > 0 {
+                    T.gemm(transposeA: false, transposeB: true, m: b.count, n: P, k: hd, alpha: 1, dOh, lda: dim,
+                           prompt.values[l] + off, ldb: kvDim, beta: 0, d, ldc: W)
+                }
+                T.gemm(transposeA: false, transposeB: true, m: b.count, n: C, k: hd, alpha: 1, dOh, lda: dim,
+                       context.values[l].pointer + off, ldb: kvDim, beta: 0, d + P, ldc: W)
+                pool.parallelFor(b.count) { i in
+                    let r = b.first + i
+                    let first = self.groupFirstRow[self.rowGroup[r]], own = self.rowMask[r] + 1
+                    let srow = s + i * W, drow = d + i * W
                     let dOi = dOut + r * dim + h * hd
-                    self.probabilities(qi, sp, kvOffset: off, pk: pk, ck: ck, ownK: k, scale: scale, s)
-                    // dp_j = dO . v_j; ds_j = p_j (dp_j - sum_t p_t dp_t).
-                    var n = 0
-                    @inline(__always) func dotValue(_ vp: UnsafePointer<T>) {
-                        var d: T = 0
-                        for e in 0..<hd { d += dOi[e] * vp[e] }
-                        dp[n] = d
-                        n += 1
+                    for j in 0..<own {
+                        let vp = v + (first + j) * kvDim + off
+                        var acc: T = 0
+                        for e in 0..<hd { acc += dOi[e] * vp[e] }
+                        drow[ownColumn + j] = acc
                     }
-                    if let pv { for p in 0..<P { dotValue(pv + p * kvDim + off) } }
-                    for j in 0..<sp.contextCount { dotValue(cv + j * kvDim + off) }
-                    for j in 0..<sp.ownCount { dotValue(v + (sp.ownFirstRow + j) * kvDim + off) }
+                    for j in own..<maskCount { drow[ownColumn + j] = 0 }
                     var mean: T = 0
-                    for t in 0..<n { mean += s[t] * dp[t] }
-                    for t in 0..<n { dp[t] = s[t] * (dp[t] - mean) }
-                    // dq = scale * sum_j ds_j k_j; dk_j += scale * ds_j q; dv_j += p_j dO.
-                    let dqi = dq + r * dim + h * hd
-                    for e in 0..<hd { dqi[e] = 0 }
-                    var t = 0
-                    @inline(__always) func back(_ kp: UnsafePointer<T>, _ dkp: UnsafeMutablePointer<T>?,
-                                                _ dvp: UnsafeMutablePointer<T>?) {
-                        let ds = dp[t] * scale, p = s[t]
+                    for j in 0..<W { mean += srow[j] * drow[j] }
+                    for j in 0..<W { drow[j] = srow[j] * (drow[j] - mean) }
+                }
+                // dQ = scale * dS * K.
+                let dqh = dq + b.first * dim + h * hd
+                T.gemm(transposeA: false, transposeB: false, m: b.count, n: hd, k: C, alpha: scale, d + P, lda: W,
+                       context.keys[l].pointer + off, ldb: kvDim, beta: 0, dqh, ldc: dim)
+                if P > 0 {
+                    T.gemm(transposeA: false, transposeB: false, m: b.count, n: hd, k: P, alpha: scale, d, lda: W,
+                           prompt.keys[l] + off, ldb: kvDim, beta: 1, dqh, ldc: dim)
+                    // dK_prompt += scale * dS_prompt^T * Q; dV_prompt += P_prompt^T * dO.
+                    T.gemm(transposeA: true, transposeB: false, m: P, n: hd, k: b.count, alpha: scale, d, lda: W,
+                           qh, ldb: dim, beta: 1, gk + off, ldc: kvDim)
+                    T.gemm(transposeA: true, transposeB: false, m: P, n: hd, k: b.count, alpha: 1, s, lda: W,
+                           dOh, ldb: dim, beta: 1, gv + off, ldc: kvDim)
+                }
+                pool.parallelFor(b.count) { i in
+                    let r = b.first + i
+                    let first = self.groupFirstRow[self.rowGroup[r]]
+                    let dqi = dq + r * dim + h * hd, drow = d + i * W + ownColumn
+                    for j in 0...self.rowMask[r] {
+                        let ds = drow[j] * scale, kp = k + (first + j) * kvDim + off
                         for e in 0..<hd { dqi[e] += ds * kp[e] }
-                        if let dkp, let dvp {
-                            for e in 0..<hd { dkp[e] += ds * qi[e]; dvp[e] += p * dOi[e] }
-                        }
-                        t += 1
                     }
-                    if let pk {
-                        for p in 0..<P { back(pk + p * kvDim + off, partialK + p * kvDim + off, partialV + p * kvDim + off) }
-                    }
-                    for j in 0..<sp.contextCount { back(ck + j * kvDim + off, nil, nil) }
-                    for j in 0..<sp.ownCount {
-                        let row = sp.ownFirstRow + j
-                        back(k + row * kvDim + off, dk + row * kvDim + off, dv + row * kvDim + off)
+                }
+                // Own-group keys/values: row r sends gradient to rows first...r of its group.
+                for i in 0..<b.count {
+                    let r = b.first + i
+                    let first = self.groupFirstRow[self.rowGroup[r]]
+                    let qi = q + r * dim + h * hd, dOi = dOut + r * dim + h * hd
+                    let srow = s + i * W + ownColumn, drow = d + i * W + ownColumn
+                    for j in 0...rowMask[r] {
+                        let ds = drow[j] * scale, p = srow[j]
+                        let dkp = dk + (first + j) * kvDim + off, dvp = dv + (first + j) * kvDim + off
+                        for e in 0..<hd { dkp[e] += ds * qi[e]; dvp[e] += p * dOi[e] }
                     }
                 }
             }
-        }
-        guard P > 0 else { return }
-        let gk = gradients.promptKeys[l].pointer, gv = gradients.promptValues[l].pointer
-        for g in 0..<G {
-            let partialK = partials + g * 2 * blockSize, partialV = partialK + blockSize
-            for e in 0..<blockSize { gk[e] += partialK[e]; gv[e] += partialV[e] }
         }
     }
 }
