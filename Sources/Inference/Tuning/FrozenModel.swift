@@ -61,6 +61,6 @@ final class FrozenModel<T: TrainingScalar>: @unchecked Sendable {
 extension WeightMatrix {
     /// Row r as Float, the values the engine's kernels multiply with.
     func dequantizedRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        dequantizeRow(type, base + r * rowBytes, count: cols, out)
+        dequantizeRow(r, into: out)
     }
 }
