@@ -5,7 +5,9 @@ import Testing
 enum CLI {
     static var binary: String {
         if let p = ProcessInfo.processInfo.environment["BITA_CHAT_BIN"] { return p }
-        return repoRoot + "/.build/release/bita-chat"
+        let release = repoRoot + "/.build/release/bita-chat"
+        let debug = repoRoot + "/.build/debug/bita-chat"
+        return FileManager.default.fileExists(atPath: release) ? release : debug
     }
     static var repoRoot: String {
         if let r = ProcessInfo.processInfo.environment["BITA_REPO"] { return r }

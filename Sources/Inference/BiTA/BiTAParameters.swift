@@ -1,0 +1,68 @@
+/// The learned parts BiTA adds to a frozen model, in the layout the forward pass reads:
+/// per-layer prompt keys/values [promptCount, kvDim] (no RoPE) and maskCount input embeddings
+/// [maskCount, dim]. Owns its memory; `promptKV` and `maskEmbeddings` point into it.
+public final class BiTAParameters: @unchecked Sendable {
+    // @unchecked: immutable after init.
+    public let promptCount: Int
+    public let maskCount: Int
+    public let kvDim: Int
+    public let dim: Int
+    private let keyStorage: [UnsafeMutablePointer<Float>]
+    private let valueStorage: [UnsafeMutablePointer<Float>]
+    private let maskStorage: UnsafeMutablePointer<Float>
+
+    /// - Parameters: promptKeys/promptValues: [layer][promptCount * kvDim]; maskEmbeddings: [maskCount * dim].
+    public init(promptKeys: [[Float]], promptValues: [[Float]], maskEmbeddings: [Float],
+                promptCount: Int, maskCount: Int, kvDim: Int, dim: Int) {
+        precondition(promptKeys.count == promptValues.count)
+        precondition(promptKeys.allSatisfy { $0.count == promptCount * kvDim })
+        precondition(promptValues.allSatisfy { $0.count == promptCount * kvDim })
+        precondition(maskEmbeddings.count == maskCount * dim)
+        self.promptCount = promptCount
+        self.maskCount = maskCount
+        self.kvDim = kvDim
+        self.dim = dim
+        func copy(_ a: [Float]) -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(a.count, 1))
+            p.initialize(from: a, count: a.count)
+            return p
+        }
+        keyStorage = promptKeys.map(copy)
+        valueStorage = promptValues.map(copy)
+        maskStorage = copy(maskEmbeddings)
+    }
+
+    deinit {
+        keyStorage.forEach { $0.deallocate() }
+        valueStorage.forEach { $0.deallocate() }
+        maskStorage.deallocate()
+    }
+
+    public var promptKV: PromptKV {
+        PromptKV(count: promptCount, keys: keyStorage.map { UnsafePointer($0) },
+                 values: valueStorage.map { UnsafePointer($0) })
+    }
+    public var maskEmbeddings: UnsafePointer<Float> { UnsafePointer(maskStorage) }
+
+    /// Random parameters, N(0, std) (the reference initialisation; also the worst-case drafter).
+    public static func random(config: LlamaConfig, promptCount: Int = 16, maskCount: Int = 3,
+                              std: Double = 0.02, seed: UInt64) -> BiTAParameters {
+        var rng = SeededRandom(seed: seed)
+        func gaussians(_ n: Int) -> [Float] { (0..<n).map { _ in Float(rng.nextGaussian() * std) } }
+        let keys = (0..<config.layerCount).map { _ in gaussians(promptCount * config.kvDim) }
+        let values = (0..<config.layerCount).map { _ in gaussians(promptCount * config.kvDim) }
+        // Mask embeddings start at the scale of real token embeddings' typical norm is unknown
+        // here; N(0, std) like the prompts keeps the reference's choice.
+        let masks = gaussians(maskCount * config.dim)
+        return BiTAParameters(promptKeys: keys, promptValues: values, maskEmbeddings: masks,
+                              promptCount: promptCount, maskCount: maskCount, kvDim: config.kvDim, dim: config.dim)
+    }
+}
+
+extension BiTAParameters {
+    /// The decoder-ready form of an adapter (validated against the model by the loader).
+    public convenience init(adapter a: BiTAAdapter) {
+        self.init(promptKeys: a.promptKeys, promptValues: a.promptValues, maskEmbeddings: a.maskEmbeddings,
+                  promptCount: a.promptCount, maskCount: a.maskCount, kvDim: a.base.kvDim, dim: a.base.dim)
+    }
+}

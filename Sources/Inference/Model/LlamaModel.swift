@@ -1,0 +1,164 @@
+import Foundation
+
+/// A LLaMA-architecture model over a memory-mapped GGUF file: immutable, shareable.
+/// `forward` runs n new rows through all layers against a KV cache (see ForwardBatch for the
+/// visibility rules) and writes logits for the rows asked for.
+///
+/// Bit-exactness: every per-row computation (norms, RoPE, matmul columns, attention over an
+/// ordered key list) is independent of the other rows in the batch, so a row's logits are the
+/// same bits whether it runs alone or inside any batch.
+public final class LlamaModel: Sendable {
+    public let file: GGUFFile
+    public let config: LlamaConfig
+    let weights: LlamaWeights
+    let rope: RopeTable
+
+    public init(file: GGUFFile) throws {
+        self.file = file
+        config = try LlamaConfig(file: file)
+        weights = try LlamaWeights(file: file, config: config)
+        rope = RopeTable(headDim: config.headDim, rotatedDims: config.ropeDimensionCount, base: config.ropeFreqBase)
+    }
+
+    public convenience init(path: String) throws {
+        try self.init(file: try GGUFFile(path: path))
+    }
+
+    public func makeCache(capacity: Int? = nil) -> KVCache {
+        KVCache(layerCount: config.layerCount, kvDim: config.kvDim, capacity: capacity ?? config.contextLength)
+    }
+
+    /// Runs `batch` and appends its rows to `cache`. `logitRows` lists batch rows whose logits
+    /// are wanted; they are written to `logits[k * vocab ..< (k + 1) * vocab]` for the k-th entry.
+    /// `extraEmbeddings` holds the vectors `.embedding(i)` refers to ([count][dim]).
+    public func forward(_ batch: ForwardBatch, cache: KVCache, state: RunState,
+                        promptKV: PromptKV? = nil, extraEmbeddings: UnsafePointer<Float>? = nil,
+                        logitRows: [Int], logits: UnsafeMutablePointer<Float>) {
+        let n = batch.count
+        let c = config
+        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, hd = c.headDim
+        precondition(n > 0)
+        state.reserve(rows: n, config: c, keys: (promptKV?.count ?? 0) + cache.count + n, heads: c.headCount)
+        let pool = state.pool
+        let x = state.x, xb = state.xb, q = state.q, k = state.k, v = state.v
+        let att = state.attentionOut, h1 = state.hidden1, h2 = state.hidden2
+
+        // Embeddings.
+        for (i, input) in batch.inputs.enumerated() {
+            switch input {
+            case .token(let t):
+                precondition(t >= 0 && Int(t) < c.vocabSize, "token id \(t) out of range")
+                let w = weights.tokenEmbedding
+                dequantizeRow(w.type, w.base + Int(t) * w.type.byteCount(elements: w.cols)!, count: dim, x + i * dim)
+            case .embedding(let e):
+                guard let extra = extraEmbeddings else { preconditionFailure("batch uses extra embeddings but none given") }
+                (x + i * dim).update(from: extra + e * dim, count: dim)
+            }
+        }
+
+        let start = cache.append(positions: batch.positions)
+
+        for l in 0..<c.layerCount {
+            let lw = weights.layers[l]
+            for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+            matmul(lw.wq, xb, n: n, q, pool: pool)
+            matmul(lw.wk, xb, n: n, k, pool: pool)
+            matmul(lw.wv, xb, n: n, v, pool: pool)
+            for i in 0..<n {
+                let pos = batch.positions[i]
+                for h in 0..<c.headCount { rope.rotate(q + i * dim + h * hd, position: pos) }
+                for h in 0..<c.kvHeadCount { rope.rotate(k + i * kvDim + h * hd, position: pos) }
+            }
+            (cache.keys[l] + start * kvDim).update(from: k, count: n * kvDim)
+            (cache.values[l] + start * kvDim).update(from: v, count: n * kvDim)
+
+            attention(layer: l, batch: batch, start: start, cache: cache, promptKV: promptKV, state: state)
+
+            matmul(lw.wo, att, n: n, xb, pool: pool)
+            for i in 0..<(n * dim) { x[i] += xb[i] }
+
+            for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+            matmul(lw.wGate, xb, n: n, h1, pool: pool)
+            matmul(lw.wUp, xb, n: n, h2, pool: pool)
+            for i in 0..<(n * ff) {
+                let g = h1[i]
+                h1[i] = g / (1 + expf(-g)) * h2[i]
+            }
+            matmul(lw.wDown, h1, n: n, xb, pool: pool)
+            for i in 0..<(n * dim) { x[i] += xb[i] }
+        }
+
+        guard !logitRows.isEmpty else { return }
+        for (kRow, i) in logitRows.enumerated() {
+            rmsNorm(x + i * dim, weights.outputNorm, xb + kRow * dim, dim, c.rmsNormEpsilon)
+        }
+        matmul(weights.output, xb, n: logitRows.count, logits, pool: pool)
+    }
+
+    /// Attention for every (row, head) of the batch. Keys of row i, in this fixed order:
+    /// prompt K/V (mask rows only), cache rows [0, start), then visible new rows ascending.
+    private func attention(layer l: Int, batch: ForwardBatch, start: Int, cache: KVCache,
+                           promptKV: PromptKV?, state: RunState) {
+        let c = config
+        let n = batch.count, hd = c.headDim, dim = c.dim, kvDim = c.kvDim
+        let groups = c.headCount / c.kvHeadCount
+        let scale = 1 / Float(hd).squareRoot()
+        let q = state.q, out = state.attentionOut
+        let keys = cache.keys[l], values = cache.values[l]
+        let scoreStride = state.scoreStride
+        let scores = state.scores
+        let visible = batch.visible
+        let promptCount = promptKV?.count ?? 0
+        let pk = promptKV?.keys[l], pv = promptKV?.values[l]
+        state.pool.parallelFor(n * c.headCount) { task in
+            let i = task / c.headCount, h = task % c.headCount
+            let kvh = h / groups
+            let qi = q + i * dim + h * hd
+            let s = scores + task * scoreStride
+            let oi = out + i * dim + h * hd
+            // Gather (key pointer, value pointer) in order and score them.
+            var m = -Float.infinity
+            var count = 0
+            @inline(__always) func score(_ kp: UnsafePointer<Float>) {
+                var d: Float = 0
+                for e in 0..<hd { d += qi[e] * kp[e] }
+                let sc = d * scale
+                s[count] = sc
+                if sc > m { m = sc }
+                count += 1
+            }
+            let withPrompt = batch.seesPromptKV[i] && pk != nil
+            if withPrompt { for p in 0..<promptCount { score(pk! + p * kvDim + kvh * hd) } }
+            for r in 0..<start { score(keys + r * kvDim + kvh * hd) }
+            for j in 0..<n where visible[i * n + j] || j == i { score(keys + (start + j) * kvDim + kvh * hd) }
+            var sum: Float = 0
+            for t in 0..<count {
+                let e = expf(s[t] - m)
+                s[t] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for e in 0..<hd { oi[e] = 0 }
+            var t = 0
+            @inline(__always) func accumulate(_ vp: UnsafePointer<Float>) {
+                let p = s[t] * inv
+                for e in 0..<hd { oi[e] += p * vp[e] }
+                t += 1
+            }
+            if withPrompt { for p in 0..<promptCount { accumulate(pv! + p * kvDim + kvh * hd) } }
+            for r in 0..<start { accumulate(values + r * kvDim + kvh * hd) }
+            for j in 0..<n where visible[i * n + j] || j == i { accumulate(values + (start + j) * kvDim + kvh * hd) }
+        }
+    }
+}
+
+/// y = x / rms(x) * weight, rms over `dim` values.
+@inline(__always)
+func rmsNorm(_ x: UnsafePointer<Float>, _ weight: [Float], _ y: UnsafeMutablePointer<Float>, _ dim: Int, _ eps: Float) {
+    var ss: Float = 0
+    for i in 0..<dim { ss += x[i] * x[i] }
+    let scale = 1 / (ss / Float(dim) + eps).squareRoot()
+    weight.withUnsafeBufferPointer { w in
+        for i in 0..<dim { y[i] = x[i] * scale * w[i] }
+    }
+}
