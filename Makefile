@@ -35,7 +35,7 @@ chat: deps model release
 test: deps model
 	@echo "building tests (release, -target-cpu $(TARGET_CPU))"
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build
+	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build --no-parallel
 
 peer:
 	@bash scripts/setup-peer.sh

@@ -17,10 +17,13 @@ let package = Package(
         // System-library shims: a module map and a header each, nothing else.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
+        // Int8 matmul kernels that need instructions Swift does not emit (AVX-512 VNNI, AMX);
+        // each function carries its own target attribute and is chosen at run time.
+        .target(name: "CKernels", path: "Sources/CKernels"),
 
         .target(
             name: "Inference",
-            dependencies: ["COpenBLAS"]
+            dependencies: ["COpenBLAS", "CKernels"]
         ),
         .target(
             name: "TUI",
