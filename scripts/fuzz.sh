@@ -24,6 +24,9 @@ seconds=${FUZZ_SECONDS:-300}
 stories=${BITA_STORIES_MODEL:-$root/../shared/models/stories260K.gguf}
 smollm=$root/models/SmolLM2-135M-Instruct.Q4_1.gguf
 export BITA_REPO=$root BITA_STORIES_MODEL=$stories
+# Swift's crash backtracer reads memory that ASan reports as a second crash; libFuzzer's own
+# report (and the saved input) are what count.
+export SWIFT_BACKTRACE=enable=no
 
 declare -A product=([gguf]=FuzzGGUFReader [adapter]=FuzzAdapterReader [tokenizer]=FuzzTokenizer
                     [transcript]=FuzzTranscript [chat-template]=FuzzChatTemplate)
