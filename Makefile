@@ -35,7 +35,7 @@ chat: deps model release
 test: deps model
 	@echo "building tests (release, -target-cpu $(TARGET_CPU))"
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build
+	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build --no-parallel
 
 peer:
 	@bash scripts/setup-peer.sh
@@ -45,3 +45,16 @@ bench: deps model release peer
 
 clean:
 	rm -rf .build
+
+# Reliability: fuzzing, sanitizers, leak checks (docs/RELIABILITY.md). Long jobs run at nice 19.
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 300); FUZZ_TARGETS to pick some
+#   make sanitize   tests under ASan and TSan, and a 20-turn chat under LeakSanitizer and valgrind
+.PHONY: fuzz sanitize
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?=
+
+fuzz: deps model
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+sanitize: deps model
+	bash scripts/sanitize.sh

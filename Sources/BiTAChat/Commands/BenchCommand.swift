@@ -1,12 +1,185 @@
 import ArgumentParser
+import Foundation
+import Inference
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "(not implemented yet)"
+        abstract: "Benchmark plain (AR) against BiTA decoding on a prompt set, side by side.",
+        discussion: """
+            For every prompt (first turn, rendered with the chat template and its system prompt), \
+            decodes greedily in ar mode and in bita mode with the same settings and reports decode \
+            tokens/s, tau (tokens per step), the speedup, and whether both produced identical \
+            token ids. Prints a per-category summary. `make bench` runs this together with \
+            llama.cpp in the same run.
+
+            \(ModelLocator.helpText)
+
+            Examples:
+              bita-chat bench
+              bita-chat bench --limit 6 --max-tokens 64
+              bita-chat bench --threads 1 --json > bench.json
+            """
     )
 
+    @OptionGroup var engineOptions: EngineOptions
+
+    @Option(name: .long, help: "Prompt set (JSONL: {id, category, turns:[...], system?}).")
+    var prompts: String = "prompts/bench.jsonl"
+
+    @Option(name: .long, help: "New tokens per answer.")
+    var maxTokens: Int = 256
+
+    @Option(name: .long, help: "Only the first N prompts.")
+    var limit: Int?
+
+    @Option(name: .long, help: "Only prompts of this category.")
+    var category: String?
+
+    @Flag(name: .long, help: "Run every turn of multi-turn prompts (default: first turn only, as the llama.cpp script does).")
+    var allTurns = false
+
+    @Flag(name: .long, help: "Print the full results as JSON instead of the table.")
+    var json = false
+
+    @Flag(name: .long, help: "Skip the AR run (BiTA only; no speedup or identity column).")
+    var bitaOnly = false
+
+    struct Prompt: Decodable { var id: String; var category: String; var turns: [String]; var system: String? }
+
     func run() async throws {
-        try notImplementedYet("bench")
+        let loaded = try engineOptions.load()
+        let engine = loaded.engine
+        guard engine.bita != nil else {
+            throw UserFacingError("bench compares ar with bita and needs an adapter; none was found (give --adapter PATH)")
+        }
+        var set = try Self.readPrompts(prompts)
+        if let category { set = set.filter { $0.category == category } }
+        if let limit { set = Array(set.prefix(limit)) }
+        guard !set.isEmpty else { throw UserFacingError("no prompts selected from \(prompts)") }
+
+        let costs = engine.costModel
+        var rows: [BenchRow] = []
+        for (i, p) in set.enumerated() {
+            if !json { printError("[\(i + 1)/\(set.count)] \(p.id)") }
+            let ar = bitaOnly ? nil : try run(p, engine: engine, mode: .ar, tree: nil)
+            let bita = try run(p, engine: engine, mode: .bita, tree: loaded.tree)
+            rows.append(BenchRow(id: p.id, category: p.category, ar: ar, bita: bita,
+                                 identical: ar.map { $0.tokens == bita.tokens }))
+        }
+        let report = BenchReport(model: (engine.modelPath as NSString).lastPathComponent,
+                                 adapter: engine.adapterPath.map { ($0 as NSString).lastPathComponent } ?? "",
+                                 threads: engine.pool.threads, maxTokens: maxTokens, tree: loaded.tree?.description ?? "auto",
+                                 rows: rows, costCurve: (1...64).map { costs.relative($0) })
+        if json {
+            let enc = JSONEncoder()
+            enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+            FileHandle.standardOutput.write(try enc.encode(report) + Data("\n".utf8))
+        } else {
+            print(report.table())
+        }
+        if rows.contains(where: { $0.identical == false }) {
+            throw UserFacingError("BiTA output differed from AR output on: " + rows.filter { $0.identical == false }.map(\.id).joined(separator: ", "))
+        }
+    }
+
+    private func run(_ p: Prompt, engine: Engine, mode: DecodingMode, tree: TreeShape?) throws -> BenchRun {
+        let decoder = engine.makeDecoder(mode: mode, tree: tree, sampling: SamplingParameters(), seed: 0)
+        var messages: [ChatMessage] = [ChatMessage(role: .system, content: p.system ?? ChatDefaults.systemPrompt)]
+        var result = BenchRun()
+        let turns = allTurns ? p.turns : Array(p.turns.prefix(1))
+        for turn in turns {
+            messages.append(ChatMessage(role: .user, content: turn))
+            try decoder.prefill(engine.promptTokens(for: messages))
+            var answer: [Int32] = []
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            decoding: while answer.count < maxTokens {
+                let step = try decoder.step()
+                result.steps += 1
+                for t in step.tokens {
+                    if engine.tokenizer.isEndOfTurn(t.id) { break decoding }
+                    answer.append(t.id)
+                    if answer.count >= maxTokens { break }
+                }
+            }
+            result.milliseconds += Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            result.tokens += answer
+            messages.append(ChatMessage(role: .assistant, content: engine.tokenizer.decode(answer)))
+        }
+        return result
+    }
+
+    static func readPrompts(_ path: String) throws -> [Prompt] {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw UserFacingError("cannot read prompt set \(path)")
+        }
+        var out: [Prompt] = []
+        for (n, line) in text.split(separator: "\n", omittingEmptySubsequences: true).enumerated() {
+            do { out.append(try JSONDecoder().decode(Prompt.self, from: Data(line.utf8))) } catch {
+                throw UserFacingError("\(path):\(n + 1): not a prompt record ({id, category, turns:[...]}): \(error)")
+            }
+        }
+        return out
+    }
+}
+
+struct BenchRun: Codable {
+    var tokens: [Int32] = []
+    var steps = 0
+    var milliseconds = 0.0
+    var tokensPerSecond: Double { milliseconds > 0 ? Double(tokens.count) / milliseconds * 1000 : 0 }
+    var tau: Double { steps > 0 ? Double(tokens.count) / Double(steps) : 0 }
+    enum CodingKeys: String, CodingKey { case tokens, steps, milliseconds }
+}
+
+struct BenchRow: Codable {
+    var id: String
+    var category: String
+    var ar: BenchRun?
+    var bita: BenchRun
+    var identical: Bool?
+}
+
+struct BenchReport: Codable {
+    var model: String
+    var adapter: String
+    var threads: Int
+    var maxTokens: Int
+    var tree: String
+    var rows: [BenchRow]
+    /// cost(n)/cost(1) for n = 1...64 as measured by the decoder's calibration.
+    var costCurve: [Double]
+
+    struct Summary { var arTPS: Double?; var bitaTPS: Double; var tau: Double; var identical: String }
+
+    func summary(_ rs: [BenchRow]) -> Summary {
+        func total(_ runs: [BenchRun]) -> (tokens: Int, ms: Double, steps: Int) {
+            runs.reduce((0, 0.0, 0)) { ($0.0 + $1.tokens.count, $0.1 + $1.milliseconds, $0.2 + $1.steps) }
+        }
+        let b = total(rs.map(\.bita))
+        let ars = rs.compactMap(\.ar)
+        let a = total(ars)
+        let same = rs.compactMap(\.identical)
+        return Summary(arTPS: ars.isEmpty ? nil : Double(a.tokens) / a.ms * 1000,
+                       bitaTPS: Double(b.tokens) / b.ms * 1000, tau: Double(b.tokens) / Double(max(1, b.steps)),
+                       identical: same.isEmpty ? "-" : "\(same.filter { $0 }.count)/\(same.count)")
+    }
+
+    func table() -> String {
+        var lines = ["model \(model), adapter \(adapter), \(threads) thread(s), \(maxTokens) new tokens, tree \(tree)", ""]
+        func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+        lines.append(pad("category", 16) + pad("prompts", 9) + pad("AR tok/s", 10) + pad("BiTA tok/s", 12) + pad("tau", 7) + pad("speedup", 9) + "identical")
+        var cats: [String] = []
+        for r in rows where !cats.contains(r.category) { cats.append(r.category) }
+        for c in cats + ["overall"] {
+            let rs = c == "overall" ? rows : rows.filter { $0.category == c }
+            let s = summary(rs)
+            lines.append(pad(c, 16) + pad("\(rs.count)", 9) + pad(s.arTPS.map { String(format: "%.1f", $0) } ?? "-", 10)
+                         + pad(String(format: "%.1f", s.bitaTPS), 12) + pad(String(format: "%.2f", s.tau), 7)
+                         + pad(s.arTPS.map { String(format: "%.2fx", s.bitaTPS / $0) } ?? "-", 9) + s.identical)
+        }
+        lines.append("")
+        lines.append("cost(n)/cost(1): " + [1, 2, 4, 8, 16, 32, 64].map { "n=\($0) \(String(format: "%.2f", costCurve[$0 - 1]))" }.joined(separator: "  "))
+        return lines.joined(separator: "\n")
     }
 }

@@ -157,7 +157,7 @@ struct ModelReport: Codable {
         if let c = config {
             out.append(("dimensions", "embedding \(c.dim), feed-forward \(c.feedForwardDim), vocab \(c.vocabSize), context \(c.contextLength)"))
             out.append(("layers", "\(c.layers), \(c.heads) heads, \(c.kvHeads) kv heads, head dim \(c.headDim), kv dim \(c.kvDim)"))
-            out.append(("rope", "base \(c.ropeFreqBase), \(c.ropeDimensionCount) rotary dims; rms norm eps \(c.rmsNormEpsilon)"))
+            out.append(("rope", "base \(compact(c.ropeFreqBase)), \(c.ropeDimensionCount) rotary dims; rms norm eps \(c.rmsNormEpsilon)"))
             out.append(("output head", c.tiedEmbeddings ? "tied to token_embd.weight" : "output.weight"))
         }
         let types = tensorTypes.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
@@ -294,6 +294,11 @@ private func grouped(_ n: Int) -> String {
     return (n < 0 ? "-" : "") + out
 }
 
+/// 100000.0 -> "100000", 0.5 -> "0.5".
+private func compact(_ x: Double) -> String {
+    x == x.rounded() && abs(x) < 1e15 ? String(Int(x)) : "\(x)"
+}
+
 private func mebibytes(_ bytes: Int) -> String {
-    String(format: "%.1f MiB", Double(bytes) / 1_048_576)
+    bytes < 1 << 20 ? String(format: "%.1f KiB", Double(bytes) / 1024) : String(format: "%.1f MiB", Double(bytes) / 1_048_576)
 }

@@ -29,9 +29,7 @@ public enum Generation {
     public static func run(_ decoder: SpeculativeDecoder, _ request: Request, text: TextHooks,
                            onFinish: (@Sendable (SpeculativeDecoder) -> Void)? = nil) -> AsyncStream<DecodeEvent> {
         let (stream, continuation) = AsyncStream<DecodeEvent>.makeStream(bufferingPolicy: .unbounded)
-        let owned = DecoderBox(decoder)
         let task = Task.detached(priority: .userInitiated) {
-            let decoder = owned.decoder
             defer { onFinish?(decoder) }
             var stats = DecodeStats()
             let t0 = DispatchTime.now().uptimeNanoseconds
@@ -106,11 +104,4 @@ public enum Generation {
         continuation.onTermination = { _ in task.cancel() }
         return stream
     }
-}
-
-/// Hands a decoder to the task that runs it. A decoder is used by one task at a time; the
-/// backend that owns it waits for the previous run to finish before starting another.
-struct DecoderBox: @unchecked Sendable {
-    let decoder: SpeculativeDecoder
-    init(_ d: SpeculativeDecoder) { decoder = d }
 }

@@ -30,7 +30,10 @@ public struct StepResult: Sendable {
 /// Losslessness rests on two facts: only mask rows see the prompt K/V, and the forward pass gives
 /// a row the same bits in any batch. So every emitted token is exactly what plain decoding emits
 /// (greedy), or is drawn from exactly the same distribution (sampling).
-public final class SpeculativeDecoder {
+///
+/// A decoder owns its KV cache and scratch state: one task uses it at a time (the backend hands
+/// it from run to run), hence `@unchecked Sendable`.
+public final class SpeculativeDecoder: @unchecked Sendable {
     public let model: LlamaModel
     public let bita: BiTAParameters?
     public let cache: KVCache
@@ -67,7 +70,7 @@ public final class SpeculativeDecoder {
     /// token becomes the root of the first step. Prompt rows run in causal chunks of `chunk`.
     public func prefill(_ tokens: [Int32], chunk: Int = 64) throws(DecoderError) {
         guard let last = tokens.last else { throw .emptyPrompt }
-        guard tokens.count + 256 <= cache.capacity else {
+        guard tokens.count < cache.capacity else {
             throw .contextFull(needed: tokens.count, capacity: cache.capacity)
         }
         var keep = 0

@@ -3,11 +3,17 @@ struct GGUFByteReader {
     let bytes: UnsafeRawBufferPointer
     let path: String
     var offset = 0
+    /// Array elements still allowed in this file. One decoded value takes ~24 bytes however small
+    /// its encoding, so without a budget a file of arrays could demand ~24x its size in memory.
+    /// Real models hold well under a million (vocabulary, merges, scores, token types).
+    var arrayElementBudget = maxArrayElements
 
     /// Nesting limit for arrays of arrays (GGUF files use at most one level).
     static let maxArrayDepth = 2
     /// A single string may not exceed this (the biggest real ones are chat templates, a few KB).
     static let maxStringBytes = 64 << 20
+    /// Array elements per file, all arrays together.
+    static let maxArrayElements = 1 << 24
 
     init(bytes: UnsafeRawBufferPointer, path: String) {
         self.bytes = bytes
@@ -71,9 +77,15 @@ struct GGUFByteReader {
             let count: UInt64 = try read("element count of \(what)")
             let remaining = bytes.count - offset
             guard count <= UInt64(remaining / element.minimumBytes) else {
+                let (needed, overflow) = Int(clamping: count).multipliedReportingOverflow(by: element.minimumBytes)
                 throw .truncated(path: path, what: "array \(what) with \(count) elements", offset: offset,
-                                 needed: Int(clamping: count) &* element.minimumBytes, fileSize: bytes.count)
+                                 needed: overflow ? Int.max : needed, fileSize: bytes.count)
             }
+            guard count <= UInt64(arrayElementBudget) else {
+                throw .implausible(path: path, what: "\(what) has \(count) elements; a file may hold at most "
+                    + "\(Self.maxArrayElements) array elements in all")
+            }
+            arrayElementBudget -= Int(count)
             var values: [GGUFValue] = []
             values.reserveCapacity(Int(count))
             for _ in 0..<Int(count) {

@@ -12,6 +12,23 @@ public struct GGUFDamage: Sendable {
     /// Error kinds a correct reader may report for this variant.
     public let expected: Set<GGUFError.Kind>
 
+    /// A small valid file with every feature the catalogue damages: an explicit alignment (64),
+    /// strings, a bool, a string array, two keys and two tensor names of equal length, an F32
+    /// tensor whose rows are not a multiple of 32, and a quantized tensor last.
+    public static func sampleFile() -> [UInt8] {
+        var w = GGUFWriter(alignment: 64)
+        w.set("general.architecture", .string("sample"))
+        w.set("general.name", .string("damage sample"))
+        w.set("test.aa", .uint32(7))
+        w.set("test.bb", .uint32(9))
+        w.set("test.flag", .bool(true))
+        w.set("tokenizer.ggml.tokens", .array(["<s>", "</s>", "a", "b", "ab", "hello"].map { GGUFValue.string($0) }))
+        w.addTensor("w.a", dimensions: [48, 2], floats: (0..<96).map { Float($0) / 8 })
+        w.addTensor("w.b", dimensions: [32, 2], floats: (0..<64).map { -Float($0) })
+        w.addTensor("q.c", dimensions: [32, 1], type: .q8_0, data: [UInt8](repeating: 1, count: 34))
+        return w.serialized()
+    }
+
     /// Every damage that applies to `valid` (some need a feature the file lacks, such as a
     /// `general.alignment` key, and are then left out).
     public static func catalogue(from valid: [UInt8]) throws(GGUFError) -> [GGUFDamage] {
@@ -178,7 +195,10 @@ public struct GGUFDamage: Sendable {
             cut("truncated-in-data", at: start + size / 2, [.tensorOutOfBounds])
             cut("truncated-last-data-byte", at: start + size - 1, [.tensorOutOfBounds])
         }
-        for percent in [1, 25, 50, 75, 99] {
+        // A file may end right after its last tensor (the final padding is optional).
+        let dataEnd = map.tensors.compactMap { t in byteCount(t).map { map.dataSectionOffset + t.dataOffset + $0 } }.max()
+            ?? map.headerEnd
+        for percent in [1, 25, 50, 75, 99] where valid.count * percent / 100 < dataEnd {
             cut("truncated-at-\(percent)-percent", at: valid.count * percent / 100, [.truncated, .tensorOutOfBounds, .implausible])
         }
         return out

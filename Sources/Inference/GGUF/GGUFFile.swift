@@ -87,8 +87,11 @@ public final class GGUFFile: @unchecked Sendable {
     }
 
     /// The bytes of a tensor (validated at open to lie inside the file).
+    /// `info` must come from this file's `tensors` (checked: buffer slicing is unchecked in release builds).
     public func data(for info: GGUFTensorInfo) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(rebasing: mapping[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
+        precondition(info.offset >= 0 && info.byteCount >= 0 && info.offset <= mapping.count - dataOffset - info.byteCount,
+                     "tensor \(info.name) does not belong to \(path)")
+        return UnsafeRawBufferPointer(rebasing: mapping[(dataOffset + info.offset)..<(dataOffset + info.offset + info.byteCount)])
     }
 
     /// The whole mapped file (for fingerprints).
@@ -185,14 +188,16 @@ public final class GGUFFile: @unchecked Sendable {
         let kvCount: UInt64 = try r.read("header metadata count")
         // Counts are checked against what the rest of the file could possibly hold, so a flipped
         // or garbage count is reported as such instead of as a truncation deep inside the table.
-        let rest = UInt64(r.bytes.count - r.offset)
-        guard kvCount <= UInt64(maxMetadataKeys), kvCount <= rest / UInt64(minMetadataEntryBytes) else {
-            throw .implausible(path: path, what: "header claims \(kvCount) metadata entries, "
-                + "but the remaining \(rest) bytes can hold at most \(rest / UInt64(minMetadataEntryBytes))")
+        guard kvCount <= UInt64(maxMetadataKeys) else {
+            throw .implausible(path: path, what: "header claims \(kvCount) metadata entries")
         }
-        guard tensorCount <= UInt64(maxTensors), tensorCount <= rest / UInt64(minTensorInfoBytes) else {
-            throw .implausible(path: path, what: "header claims \(tensorCount) tensors, "
-                + "but the remaining \(rest) bytes can describe at most \(rest / UInt64(minTensorInfoBytes))")
+        guard tensorCount <= UInt64(maxTensors) else {
+            throw .implausible(path: path, what: "header claims \(tensorCount) tensors")
+        }
+        let needed = Int(kvCount) * minMetadataEntryBytes + Int(tensorCount) * minTensorInfoBytes
+        guard needed <= r.bytes.count - r.offset else {
+            throw .truncated(path: path, what: "a table of \(kvCount) metadata entries and \(tensorCount) tensors",
+                             offset: r.offset, needed: needed, fileSize: r.bytes.count)
         }
 
         var metadata: [String: GGUFValue] = [:]

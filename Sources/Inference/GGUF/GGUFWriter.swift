@@ -15,7 +15,7 @@ public struct GGUFWriter {
     public mutating func set(_ key: String, _ value: GGUFValue) {
         precondition(!key.isEmpty && key.utf8.count < 1 << 16, "GGUF keys are 1...65535 bytes")
         if case .array(let a) = value, let first = a.first {
-            precondition(a.allSatisfy { $0.typeName == first.typeName }, "\(key): GGUF arrays hold a single element type")
+            precondition(a.allSatisfy { $0.kind == first.kind }, "\(key): GGUF arrays hold a single element type")
         }
         if let i = metadata.firstIndex(where: { $0.0 == key }) { metadata[i].1 = value } else { metadata.append((key, value)) }
     }
@@ -41,23 +41,6 @@ public struct GGUFWriter {
         var out: [UInt8] = []
         func put<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
         func putString(_ s: String) { put(UInt64(s.utf8.count)); out.append(contentsOf: s.utf8) }
-        func kind(_ v: GGUFValue) -> GGUFValue.Kind {
-            switch v {
-            case .uint8: return .uint8
-            case .int8: return .int8
-            case .uint16: return .uint16
-            case .int16: return .int16
-            case .uint32: return .uint32
-            case .int32: return .int32
-            case .uint64: return .uint64
-            case .int64: return .int64
-            case .float32: return .float32
-            case .float64: return .float64
-            case .bool: return .bool
-            case .string: return .string
-            case .array: return .array
-            }
-        }
         func putValue(_ v: GGUFValue) {
             switch v {
             case .uint8(let x): put(x)
@@ -73,7 +56,7 @@ public struct GGUFWriter {
             case .bool(let x): put(UInt8(x ? 1 : 0))
             case .string(let s): putString(s)
             case .array(let a):
-                put(kind(a.first ?? .uint8(0)).rawValue)
+                put((a.first?.kind ?? .uint8).rawValue)
                 put(UInt64(a.count))
                 for e in a { putValue(e) }
             }
@@ -88,7 +71,7 @@ public struct GGUFWriter {
         put(UInt64(meta.count))
         for (k, v) in meta {
             putString(k)
-            put(kind(v).rawValue)
+            put(v.kind.rawValue)
             putValue(v)
         }
         var offset = 0

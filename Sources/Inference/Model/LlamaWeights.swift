@@ -19,10 +19,12 @@ struct LlamaWeights: @unchecked Sendable {
     var output: WeightMatrix          // [vocab, dim]; the embedding itself when tied
 
     init(file: GGUFFile, config: LlamaConfig) throws {
+        // One arena for all packed matrices, so they share huge pages.
+        let arena = WeightArena()
         func matrix(_ name: String) throws -> WeightMatrix {
             guard let t = file.tensor(named: name) else { throw ModelLoadError.missingTensor(name) }
             return WeightMatrix(type: t.type, rows: t.rowCount, cols: t.rowLength,
-                                base: file.data(for: t).baseAddress!)
+                                base: file.data(for: t).baseAddress!, arena: arena)
         }
         func vector(_ name: String) throws -> [Float] {
             guard let t = file.tensor(named: name) else { throw ModelLoadError.missingTensor(name) }
@@ -42,6 +44,10 @@ struct LlamaWeights: @unchecked Sendable {
         }
         outputNorm = try vector("output_norm.weight")
         output = file.tensor(named: "output.weight") != nil ? try matrix("output.weight") : tokenEmbedding
+        // Matmuls read the packed copies; let the mapped originals leave the resident set.
+        for m in [tokenEmbedding, output] + layers.flatMap({ [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }) {
+            m.releaseMappedSource()
+        }
     }
 }
 

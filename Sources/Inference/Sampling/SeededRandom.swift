@@ -22,6 +22,12 @@ public struct SeededRandom: RandomNumberGenerator, Sendable {
         // SplitMix64 outputs are a bijection of distinct counters, so all four cannot be zero.
     }
 
+    /// Starts from an explicit state (not all zero), e.g. to check against reference outputs.
+    init(state: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(state != (0, 0, 0, 0), "xoshiro256** state must not be all zero")
+        (s0, s1, s2, s3) = state
+    }
+
     /// Next 64 uniformly distributed bits.
     public mutating func next() -> UInt64 {
         let result = rotl(s1 &* 5, 7) &* 9

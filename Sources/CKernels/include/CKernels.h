@@ -1,0 +1,82 @@
+// Small C kernels behind Swift APIs (Sources/Inference/Tensors/Matmul, Threading). Only what
+// Swift cannot express well lives here: AVX-512 VNNI / AMX int8 dot products and a spin-wait
+// hint. Every function with special instructions carries its own target attribute and is only
+// called after the matching bita_cpu_* check returned 1, so the library runs on any x86-64
+// (and builds on other architectures, where the checks return 0).
+#ifndef BITA_CKERNELS_H
+#define BITA_CKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A weight matrix in the int8 panel layout (see Int8PanelLayout.swift): panels of 16 rows;
+/// a panel holds, for each 32-element block b, `codeBytes` bytes of codes, then `blocks` x 16
+/// binary16 scales d, then (if hasMin) `blocks` x 16 binary16 minima m.
+///   codeBytes == 256: 4-bit codes; byte 64p + 4r + t holds element 4p + t of row r in its low
+///                     nibble and element 4(p + 4) + t in its high nibble (p < 4, r < 16, t < 4).
+///   codeBytes == 512: 8-bit codes; byte 64g + 4r + t holds element 4g + t of row r (g < 8).
+/// A weight is d * (code - offset) (+ m when hasMin).
+typedef struct {
+    const uint8_t *panels;
+    int64_t panelBytes;
+    int32_t blocks;
+    int32_t codeBytes;
+    int32_t offset;
+    int32_t hasMin;
+} BitaPanelMatrix;
+
+/// n activation columns quantized to int8 with one scale per 32 elements.
+///   q[j * qStride + i]               int8 value of element i of column j
+///   scale[j * blockStride + b]       block scale (dequantized value = q * scale)
+///   sum[j * blockStride + b]         sum of the 32 int8 values of block b
+///   scaledSum[j * blockStride + b]   scale * sum (the Q4_1 / Q5_1 minimum term)
+typedef struct {
+    const int8_t *q;
+    const float *scale;
+    const int32_t *sum;
+    const float *scaledSum;
+    int64_t qStride;
+    int64_t blockStride;
+} BitaInt8Columns;
+
+/// 1 when the CPU and OS support AVX-512 F/BW/VL + VNNI (zmm state enabled), else 0.
+int bita_cpu_has_avx512vnni(void);
+
+/// y[j * ldy + r] for rows r in panels [panelBegin, panelEnd) (r < rows) and columns j < n:
+///   acc = 0
+///   for each block b: isum = sum_i code(r, 32b + i) * q[j][32b + i] - offset * sum[j][b]
+///                     acc  = fma((float)isum, d(r, b) * scale[j][b], acc)
+///                     if hasMin: acc = fma(m(r, b), scaledSum[j][b], acc)
+/// Requires bita_cpu_has_avx512vnni().
+void bita_int8_panels_avx512vnni(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+                                 int64_t panelBegin, int64_t panelEnd, int64_t rows,
+                                 float *y, int64_t ldy);
+
+/// Processors this process may run on (affinity mask), at least 1.
+int bita_active_cpu_count(void);
+
+/// 1 when the CPU has AMX-TILE + AMX-INT8 (and AVX-512 VNNI) and the OS granted this process
+/// the tile state, else 0. Call once before bita_int8_panels_amx.
+int bita_cpu_has_amx_int8(void);
+
+/// Same contract and bit-identical results as bita_int8_panels_avx512vnni. Requires
+/// bita_cpu_has_amx_int8(). Works on columns in groups of up to 16. Faster than VNNI from
+/// about 10 columns.
+void bita_int8_panels_amx(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+                          int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy);
+
+/// A hint for spin-wait loops (x86 `pause`).
+static inline void bita_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,76 @@
+import Foundation
+
+/// Measures cost(n), the wall time of one forward pass of n rows, on this machine and caches it
+/// (per model fingerprint, thread count and build) so later launches skip the measurement.
+public enum StepCostCalibration {
+    /// Context the measurement runs against: decode steps happen after a prompt, and attention
+    /// cost grows with it.
+    static let contextRows = 128
+
+    public static func measure(model: LlamaModel, pool: ThreadPool, sizes: [Int] = StepCostModel.calibrationSizes,
+                               repeats: Int = 3) -> StepCostModel {
+        let cache = model.makeCache(capacity: contextRows + (sizes.max() ?? 1) + 1)
+        let state = RunState(pool: pool)
+        let vocab = model.config.vocabSize
+        var logits = [Float](repeating: 0, count: (sizes.max() ?? 1) * vocab)
+        let context = (0..<contextRows).map { Int32(($0 * 7919) % vocab) }
+        logits.withUnsafeMutableBufferPointer { buf in
+            var start = 0
+            while start < contextRows {
+                let piece = Array(context[start..<min(start + 64, contextRows)])
+                model.forward(.causal(tokens: piece, startPosition: start), cache: cache, state: state,
+                              logitRows: [], logits: buf.baseAddress!)
+                start += piece.count
+            }
+        }
+        var measured: [Int: Double] = [:]
+        for n in sizes {
+            var best = Double.infinity
+            let batch = ForwardBatch.causal(tokens: (0..<n).map { Int32(($0 * 31) % vocab) }, startPosition: contextRows)
+            for _ in 0..<repeats {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                logits.withUnsafeMutableBufferPointer { buf in
+                    model.forward(batch, cache: cache, state: state, logitRows: Array(0..<n), logits: buf.baseAddress!)
+                }
+                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                cache.truncate(to: contextRows)
+            }
+            measured[n] = best
+        }
+        return StepCostModel(measured: measured)
+    }
+
+    /// Loads the cached curve for this model and thread count, or measures and stores it.
+    public static func cached(model: LlamaModel, fingerprint: ModelFingerprint, pool: ThreadPool,
+                              directory: String? = defaultDirectory()) -> StepCostModel {
+        let name = "cost-\(fingerprint)-t\(pool.threads)-\(buildTag).json"
+        if let dir = directory, let data = FileManager.default.contents(atPath: dir + "/" + name),
+           let model = try? JSONDecoder().decode(StepCostModel.self, from: data) {
+            return model
+        }
+        let measured = measure(model: model, pool: pool)
+        if let dir = directory {
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            if let data = try? JSONEncoder().encode(measured) {
+                try? AtomicFile.write(data, to: dir + "/" + name, permissions: 0o644)
+            }
+        }
+        return measured
+    }
+
+    /// $XDG_CACHE_HOME/bita-chat, else ~/.cache/bita-chat.
+    public static func defaultDirectory() -> String? {
+        let env = ProcessInfo.processInfo.environment
+        if let x = env["XDG_CACHE_HOME"], !x.isEmpty { return x + "/bita-chat" }
+        if let h = env["HOME"], !h.isEmpty { return h + "/.cache/bita-chat" }
+        return nil
+    }
+
+    /// Changes whenever the binary changes, so a rebuilt engine re-measures.
+    static let buildTag: String = {
+        guard let exe = Bundle.main.executablePath,
+              let attrs = try? FileManager.default.attributesOfItem(atPath: exe),
+              let date = attrs[.modificationDate] as? Date else { return "unknown" }
+        return String(Int(date.timeIntervalSince1970))
+    }()
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Synchronization
+
+/// Everything needed to answer: the model, its tokenizer, an optional BiTA adapter and a thread
+/// pool. Immutable and shareable; decoders (which own a KV cache) are made per conversation.
+public final class Engine: Sendable {
+    public let modelPath: String
+    public let model: LlamaModel
+    public let tokenizer: Tokenizer
+    public let fingerprint: ModelFingerprint
+    public let adapterPath: String?
+    public let adapter: BiTAAdapter?
+    public let bita: BiTAParameters?
+    public let pool: ThreadPool
+    /// KV cache rows per conversation.
+    public let contextLength: Int
+    private let costs = Mutex<StepCostModel?>(nil)
+
+    public init(modelPath: String, adapterPath: String?, threads: Int, contextLength: Int? = nil) throws {
+        self.modelPath = modelPath
+        let file = try GGUFFile(path: modelPath)
+        model = try LlamaModel(file: file)
+        tokenizer = try Tokenizer(gguf: file)
+        fingerprint = ModelFingerprint(file: file)
+        if let adapterPath {
+            let a = try BiTAAdapter.load(path: adapterPath, for: model.config, fingerprint: fingerprint)
+            adapter = a
+            bita = BiTAParameters(adapter: a)
+        } else {
+            adapter = nil
+            bita = nil
+        }
+        self.adapterPath = adapterPath
+        pool = ThreadPool(threads: threads)
+        self.contextLength = min(contextLength ?? model.config.contextLength, model.config.contextLength)
+    }
+
+    /// The machine's cost curve for this model and thread count (measured once, cached on disk).
+    public var costModel: StepCostModel {
+        if let c = costs.withLock({ $0 }) { return c }
+        let measured = StepCostCalibration.cached(model: model, fingerprint: fingerprint, pool: pool)
+        costs.withLock { $0 = measured }
+        return measured
+    }
+
+    /// Validation accuracy per depth recorded by the tuner, used as the chooser's prior.
+    var acceptancePrior: [Double]? {
+        guard let info = adapter?.trainingInfo else { return nil }
+        var out: [Double] = []
+        for d in 1...max(1, adapter?.maskCount ?? 1) {
+            guard let v = info["bita.train.val_top1_depth\(d)"]?.floatValue else { break }
+            out.append(Double(v))
+        }
+        return out.isEmpty ? nil : out
+    }
+
+    public func makeDecoder(mode: DecodingMode, tree: TreeShape?, sampling: SamplingParameters, seed: UInt64) -> SpeculativeDecoder {
+        SpeculativeDecoder(model: model, bita: bita, cache: model.makeCache(capacity: contextLength), pool: pool,
+                           policy: policy(mode: mode, tree: tree), sampling: sampling, seed: seed)
+    }
+
+    public func policy(mode: DecodingMode, tree: TreeShape?) -> ShapePolicy {
+        guard mode == .bita, let bita else { return .autoregressive }
+        if let tree { return .fixed(tree) }
+        return .adaptive(ShapeChooser(maskCount: bita.maskCount, costModel: costModel, prior: acceptancePrior))
+    }
+
+    /// Prompt ids for a conversation, rendered with the model's chat template.
+    public func promptTokens(for conversation: [ChatMessage]) -> [Int32] {
+        tokenizer.encode(conversation: conversation)
+    }
+
+    public func textHooks() -> Generation.TextHooks {
+        let detok = Mutex(StreamingDetokenizer(tokenizer: tokenizer))
+        let tokenizer = self.tokenizer
+        return Generation.TextHooks(
+            stream: { id in detok.withLock { $0.append(id) } },
+            flush: { detok.withLock { $0.finish() } },
+            piece: { id in tokenizer.displayText(id) })
+    }
+
+    /// Looks for `prompts/<model file name without .gguf>.bita.gguf` under each directory.
+    public static func defaultAdapterPath(forModel modelPath: String, searching roots: [String]) -> String? {
+        var stem = (modelPath as NSString).lastPathComponent
+        if stem.hasSuffix(".gguf") { stem.removeLast(5) }
+        for root in roots {
+            let candidate = (root as NSString).appendingPathComponent("prompts/\(stem)\(BiTAAdapter.fileExtension)")
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,108 @@
+import CKernels
+
+/// Which implementation runs the int8 panel matmul. All give bit-identical results.
+enum Int8KernelBackend: Sendable, CaseIterable {
+    /// C with AMX tiles (Sapphire Rapids and later), for many columns.
+    case amx
+    /// C with AVX-512 VNNI (`vpdpbusd`).
+    case avx512vnni
+    /// Swift, any CPU.
+    case portable
+
+    /// Usable on this machine, fastest first (AMX only pays from `amxMinColumns`).
+    static let available: [Int8KernelBackend] = {
+        var list: [Int8KernelBackend] = []
+        if bita_cpu_has_amx_int8() != 0 { list.append(.amx) }
+        if bita_cpu_has_avx512vnni() != 0 { list.append(.avx512vnni) }
+        list.append(.portable)
+        return list
+    }()
+
+    /// Columns from which AMX beats VNNI (measured with KernelBenchmarkTests).
+    static let amxMinColumns = 10
+
+    /// The backend for a call with n columns.
+    static func best(columns n: Int) -> Int8KernelBackend {
+        let candidates = available
+        if candidates[0] == .amx && n < amxMinColumns { return candidates[1] }
+        return candidates[0]
+    }
+}
+
+/// y[j * w.rows + r] = dot(W[r], x[j]) for every row r and the n prepared columns j.
+///
+/// Decode-path numerics (any n): each output element has one fixed reduction order, so column
+/// j's result is bit-identical whatever n is, whatever the other columns hold, wherever j
+/// sits and however many threads run (ReferenceMatmul documents the arithmetic). Int8 types
+/// quantize the activations to int8 with one scale per 32 elements, like llama.cpp.
+/// Allocates nothing unless the workspace must grow.
+public func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    matmul(w, a, y, pool: pool, backend: nil)
+}
+
+/// As above with the pool's own workspace (created on first use, grown when needed; concurrent
+/// callers of the same pool take turns). Column j of `x` is x[j * w.cols ..< (j + 1) * w.cols];
+/// y is [n][w.rows].
+public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    pool.defaultWorkspace.withLock { workspace in
+        if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(w.cols, 4096), threads: pool.threads) }
+        matmul(w, workspace!.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+    }
+}
+
+/// Convenience: prepare (quantize) `x` in `workspace`, then `matmul`. Column j of `x` is
+/// x[j * w.cols ..< (j + 1) * w.cols]; y is [n][w.rows].
+public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>,
+                   pool: ThreadPool, workspace: MatmulWorkspace) {
+    matmul(w, workspace.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+}
+
+/// `backend`: nil chooses by n (Int8KernelBackend.best); tests force each one.
+func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool,
+            backend: Int8KernelBackend?) {
+    precondition(a.cols == w.cols, "matmul: activations have \(a.cols) elements per column, weight rows \(w.cols)")
+    let n = a.n
+    let workspace = a.workspace
+    let threads = pool.threads
+
+    if let format = w.format {
+        precondition(a.quantized)
+        var columns = workspace.int8Columns(cols: w.cols)
+        let panelCount = w.panelCount
+        // A few tasks per thread so a thread that gets descheduled does not hold everyone up.
+        let tasks = threads == 1 ? 1 : min(panelCount, 4 * threads)
+        let backend = backend ?? Int8KernelBackend.best(columns: n)
+        switch backend {
+        case .avx512vnni, .amx:
+            var matrix = BitaPanelMatrix(panels: w.panels!.assumingMemoryBound(to: UInt8.self),
+                                         panelBytes: Int64(w.panelBytes), blocks: Int32(w.cols / 32),
+                                         codeBytes: Int32(format.codeBytes), offset: format.offset,
+                                         hasMin: format.hasMin ? 1 : 0)
+            withUnsafePointer(to: &matrix) { matrix in
+                withUnsafePointer(to: &columns) { columns in
+                    let kernel = backend == .amx ? bita_int8_panels_amx : bita_int8_panels_avx512vnni
+                    pool.parallelFor(tasks) { t in
+                        kernel(matrix, columns, Int32(n), Int64(t * panelCount / tasks),
+                               Int64((t + 1) * panelCount / tasks), Int64(w.rows), y, Int64(w.rows))
+                    }
+                }
+            }
+        case .portable:
+            workspace.reserveWorkers(threads, floats: PortableInt8Kernel.scratchFloats(columns: n))
+            let scratch = workspace.workerScratch, stride = workspace.workerFloats
+            pool.parallelFor(tasks) { t, worker in
+                PortableInt8Kernel.run(w, columns, n: n, panels: t * panelCount / tasks..<(t + 1) * panelCount / tasks,
+                                       y: y, ldy: w.rows, scratch: UnsafeMutableRawPointer(scratch + worker * stride))
+            }
+        }
+    } else {
+        workspace.reserveWorkers(threads, floats: FloatMatmulKernel.scratchFloats(cols: w.cols))
+        let scratch = workspace.workerScratch, stride = workspace.workerFloats
+        let groups = (w.rows + 15) / 16
+        let tasks = threads == 1 ? 1 : min(groups, 4 * threads)
+        pool.parallelFor(tasks) { t, worker in
+            let lo = min(w.rows, 16 * (t * groups / tasks)), hi = min(w.rows, 16 * ((t + 1) * groups / tasks))
+            FloatMatmulKernel.run(w, x: a.x, n: n, rows: lo..<hi, y: y, ldy: w.rows, scratch: scratch + worker * stride)
+        }
+    }
+}

@@ -1,3 +1,0 @@
-import Testing
-@testable import TUI
-@Suite struct TUIPlaceholderTests { @Test func loads() { #expect(TerminalError.cannotInitialize.description.contains("terminal")) } }
