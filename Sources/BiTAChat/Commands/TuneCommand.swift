@@ -108,6 +108,7 @@ struct TuneCommand: AsyncParsableCommand {
     var decodeRecords = 16
 
     func run() async throws {
+        Self.reexecWithFastBLASIfNeeded()
         let located = try ModelLocator().locate(explicit: model)
         let llama: LlamaModel
         do { llama = try LlamaModel(path: located.path) } catch { throw UserFacingError("\(error)") }
@@ -118,6 +119,15 @@ struct TuneCommand: AsyncParsableCommand {
         } else {
             try train(llama, stem: stem, dataPath: dataPath)
         }
+    }
+
+    /// Training speed rests on sgemm; see OpenBLASCore for why this re-executes the process.
+    static func reexecWithFastBLASIfNeeded() {
+        guard let core = OpenBLASCore.recommendedOverride else { return }
+        setenv(OpenBLASCore.environmentKey, core, 1)
+        let args = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", args)
+        // execv returned: keep going with the slow kernels.
     }
 
     static func stem(of path: String) -> String {
