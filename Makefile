@@ -7,8 +7,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 TARGET_CPU := $(shell bash scripts/cpu-target.sh)
 # -Ounchecked is not used: bounds checks stay on outside the kernels that opt out explicitly.
-RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU)
-TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing
+# -enable-testing is on for every release build so `make chat` and `make test` share one build.
+RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -enable-testing
+TEST_FLAGS := $(RELEASE_FLAGS)
 BIN := .build/release/bita-chat
 ARGS ?=
 
