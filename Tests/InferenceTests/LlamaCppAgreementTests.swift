@@ -151,10 +151,6 @@ import Testing
         print("stories260K greedy: \(outcome.identical)/\(reference.cases.count) openings identical over \(reference.newTokens) tokens")
         for line in outcome.report { print("  " + line) }
         #expect(outcome.promptMismatches.isEmpty, "prompt ids differ from llama.cpp's: \(outcome.promptMismatches)")
-        // Known gap, measured: 15/30 identical over 32 tokens with the int8 kernels (divergences at
-        // llama.cpp margins of 0.01-0.33); the target is 27/30.
-        withKnownIssue("SmolLM2 greedy agreement with llama.cpp is below 90% of prompts (numerics gap under investigation)") {
-            #expect(outcome.identical * 10 >= reference.cases.count * 9, "\(outcome.report)")
-        }
+        #expect(outcome.identical * 10 >= reference.cases.count * 9, "\(outcome.report)")
     }
 }
