@@ -45,7 +45,7 @@ private struct Case {
         data.withUnsafeBytes { _ in  // keeps the borrowed data alive
             x.withUnsafeBufferPointer { xb in
                 y.withUnsafeMutableBufferPointer {
-                    let a = workspace.prepare(xb.baseAddress!, n: n, cols: cols)
+                    let a = workspace.prepare(xb.baseAddress!, n: n, cols: cols, pool: pool)
                     Inference.matmul(matrix, a, $0.baseAddress!, pool: pool, backend: backend)
                 }
             }

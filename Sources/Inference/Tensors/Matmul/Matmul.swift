@@ -52,7 +52,7 @@ public func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutab
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     pool.defaultWorkspace.withLock { workspace in
         if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(w.cols, 4096), threads: pool.threads) }
-        matmul(w, workspace!.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+        matmul(w, workspace!.prepare(x, n: n, cols: w.cols, pool: pool), y, pool: pool, backend: nil)
     }
 }
 
@@ -60,7 +60,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: Un
 /// x[j * w.cols ..< (j + 1) * w.cols]; y is [n][w.rows].
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>,
                    pool: ThreadPool, workspace: MatmulWorkspace) {
-    matmul(w, workspace.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+    matmul(w, workspace.prepare(x, n: n, cols: w.cols, pool: pool), y, pool: pool, backend: nil)
 }
 
 /// `backend`: nil chooses by n (Int8KernelBackend.best); tests force each one.
