@@ -17,24 +17,53 @@
 // compared against.
 
 enum ActivationQuantization {
-    /// Quantizes one column of `cols` (a multiple of 32) floats.
+    /// Quantizes one column of `cols` (a multiple of 32) floats. Branch-free so that it
+    /// vectorizes (the checked Float -> Int8 conversion of the reference does not).
     static func quantizeColumn(_ x: UnsafePointer<Float>, cols: Int, q: UnsafeMutablePointer<Int8>,
                                scale: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Int32>,
                                scaledSum: UnsafeMutablePointer<Float>) {
         for b in 0..<cols / 32 {
             let xb = x + 32 * b
-            // Max of |x| through the bit patterns (monotonic for non-NaN floats); vectorizes.
+            // Max of |x| through the bit patterns (monotonic for non-NaN floats).
             var maxBits: UInt32 = 0
             for i in 0..<32 { maxBits = max(maxBits, xb[i].bitPattern & 0x7FFF_FFFF) }
             let amax = Float(bitPattern: maxBits)
             let inverse: Float = amax != 0 ? 127 / amax : 0
             var total: Int32 = 0
             for i in 0..<32 {
-                // min/max also turn a NaN into a number instead of trapping in the conversion.
-                let v = max(-127, min(127, (xb[i] * inverse).rounded(.toNearestOrEven)))
-                let qi = Int8(v)
-                q[32 * b + i] = qi
-                total &+= Int32(qi)
+                // |x * inverse| <= 127 (< 2^22): adding 1.5 * 2^23 rounds it to an integer, ties
+                // to even, which then sits in the low mantissa bits. NaN (from NaN or infinite
+                // input) becomes 0; the clamp is belt and braces.
+                let product = xb[i] * inverse
+                let v = product == product ? product : 0
+                let biased = v + 12_582_912
+                let qi = min(127, max(-127, Int32(bitPattern: biased.bitPattern) &- 0x4B40_0000))
+                q[32 * b + i] = Int8(truncatingIfNeeded: qi)
+                total &+= qi
+            }
+            let s = roundedToHalfPrecision(amax / 127)
+            scale[b] = s
+            sum[b] = total
+            scaledSum[b] = s * Float(total)
+        }
+    }
+
+    /// The plain twin of `quantizeColumn`.
+    static func quantizeColumnReference(_ x: UnsafePointer<Float>, cols: Int, q: UnsafeMutablePointer<Int8>,
+                                        scale: UnsafeMutablePointer<Float>, sum: UnsafeMutablePointer<Int32>,
+                                        scaledSum: UnsafeMutablePointer<Float>) {
+        for b in 0..<cols / 32 {
+            var amax: Float = 0
+            for i in 0..<32 where abs(x[32 * b + i]) > amax { amax = abs(x[32 * b + i]) }
+            if (0..<32).contains(where: { x[32 * b + $0].isNaN }) { amax = .nan }
+            let inverse: Float = amax != 0 ? 127 / amax : 0
+            var total: Int32 = 0
+            for i in 0..<32 {
+                var v = x[32 * b + i] * inverse
+                if v.isNaN { v = 0 }
+                let qi = Int32(v.rounded(.toNearestOrEven))
+                q[32 * b + i] = Int8(qi)
+                total += qi
             }
             let s = roundedToHalfPrecision(amax / 127)
             scale[b] = s
