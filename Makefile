@@ -7,8 +7,9 @@ SHELL := /bin/bash
 SWIFT ?= swift
 TARGET_CPU := $(shell bash scripts/cpu-target.sh)
 # -Ounchecked is not used: bounds checks stay on outside the kernels that opt out explicitly.
-RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU)
-TEST_FLAGS := $(RELEASE_FLAGS) -Xswiftc -enable-testing
+# -enable-testing is on for every release build so `make chat` and `make test` share one build.
+RELEASE_FLAGS := -c release -Xswiftc -target-cpu -Xswiftc $(TARGET_CPU) -Xswiftc -enable-testing
+TEST_FLAGS := $(RELEASE_FLAGS)
 BIN := .build/release/bita-chat
 ARGS ?=
 
@@ -35,7 +36,7 @@ chat: deps model release
 test: deps model
 	@echo "building tests (release, -target-cpu $(TARGET_CPU))"
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
-	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build
+	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build --no-parallel
 
 peer:
 	@bash scripts/setup-peer.sh
@@ -45,3 +46,16 @@ bench: deps model release peer
 
 clean:
 	rm -rf .build
+
+# Reliability: fuzzing, sanitizers, leak checks (docs/RELIABILITY.md). Long jobs run at nice 19.
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (default 300); FUZZ_TARGETS to pick some
+#   make sanitize   tests under ASan and TSan, and a 20-turn chat under LeakSanitizer and valgrind
+.PHONY: fuzz sanitize
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?=
+
+fuzz: deps model
+	FUZZ_SECONDS=$(FUZZ_SECONDS) bash scripts/fuzz.sh $(FUZZ_TARGETS)
+
+sanitize: deps model
+	bash scripts/sanitize.sh

@@ -37,9 +37,22 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "InferenceTests", dependencies: ["Inference"]),
+        // Fuzz harnesses (one per input format), shared by the libFuzzer executables and the
+        // regression tests that replay committed inputs.
+        .target(name: "FuzzTargets", dependencies: ["Inference", "TUI"]),
+
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "FuzzTargets"]),
         .testTarget(name: "TUITests", dependencies: ["TUI", "Inference"]),
         .testTarget(name: "BiTAChatTests", dependencies: ["Inference"]),
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer executables exist only in fuzz builds (scripts/fuzz.sh sets BITA_FUZZ=1 and builds them
+// with -sanitize=fuzzer,address into .build-fuzz): they call libFuzzer's driver, which ordinary
+// builds do not link.
+if Context.environment["BITA_FUZZ"] == "1" {
+    for name in ["FuzzGGUFReader", "FuzzAdapterReader", "FuzzTokenizer", "FuzzTranscript", "FuzzChatTemplate"] {
+        package.targets.append(.executableTarget(name: name, dependencies: ["FuzzTargets"], path: "Fuzz/\(name)"))
+    }
+}

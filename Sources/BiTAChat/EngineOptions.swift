@@ -60,7 +60,7 @@ struct EngineOptions: ParsableArguments {
         let engine: Engine
         do {
             engine = try Engine(modelPath: located.path, adapterPath: adapterPath,
-                                threads: threads ?? ProcessInfo.processInfo.activeProcessorCount, contextLength: context)
+                                threads: threads ?? ThreadPool.activeProcessorCount, contextLength: context)
         } catch {
             throw UserFacingError("\(error)")
         }

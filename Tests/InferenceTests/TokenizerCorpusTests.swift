@@ -30,6 +30,13 @@ enum TokenizerReference {
         var decoded_hex_if_different: [String: String]
     }
 
+    struct SpecialIds: Decodable { var indices: [Int]; var ids: [[Int32]]; var add_bos: Bool }
+
+    static func specialIds(_ name: String) throws -> SpecialIds {
+        let data = try Data(contentsOf: URL(fileURLWithPath: dataDirectory + "/\(name).special.json"))
+        return try JSONDecoder().decode(SpecialIds.self, from: data)
+    }
+
     static func corpus() throws -> [String] {
         let data = try Data(contentsOf: URL(fileURLWithPath: dataDirectory + "/corpus.json"))
         return try JSONDecoder().decode(Corpus.self, from: data).strings
@@ -118,5 +125,29 @@ enum TokenizerReference {
         let idMismatches = r.idMismatches.count, decodeMismatches = r.decodeMismatches.count
         #expect(idMismatches == 0, "\(pre): \(idMismatches) of \(ref.count) differ:\n\(r.idMismatches.prefix(10).joined(separator: "\n"))")
         #expect(decodeMismatches == 0, "\(pre): \(r.decodeMismatches.prefix(10).joined(separator: "\n"))")
+    }
+
+    /// Special-token parsing (chat-template text) on the corpus strings that hold '<' or '['.
+    @Test(arguments: ["smollm2", "stories260k"])
+    func specialParsingMatchesLlamaCpp(model: String) throws {
+        let path = model == "smollm2" ? TokenizerReference.smolLMPath : TokenizerReference.storiesPath
+        guard FileManager.default.fileExists(atPath: path) else {
+            print("skipped: \(path) absent")
+            return
+        }
+        let strings = try TokenizerReference.corpus()
+        let ref = try TokenizerReference.specialIds(model)
+        #expect(ref.indices.count >= 300)
+        let tokenizer = try Tokenizer(vocabulary: TokenizerReference.vocabulary(path))
+        var mismatches: [String] = []
+        var specialSeen = 0
+        for (k, i) in ref.indices.enumerated() {
+            let ours = tokenizer.encode(strings[i], addSpecial: ref.add_bos, parseSpecial: true)
+            specialSeen += ours.filter { tokenizer.isControl($0) && $0 != tokenizer.bosID }.count
+            if ours != ref.ids[k] { mismatches.append("#\(i) \(String(reflecting: String(strings[i].prefix(60))))") }
+        }
+        let count = mismatches.count
+        #expect(count == 0, "\(model): \(count) of \(ref.indices.count) differ:\n\(mismatches.prefix(10).joined(separator: "\n"))")
+        #expect(specialSeen > 20, "the strings should contain parsed special tokens")
     }
 }

@@ -41,4 +41,23 @@ import Testing
     func stories260KThroughput() throws {
         try measure("stories260K", TokenizerReference.storiesPath, addSpecial: true)
     }
+
+    /// Pathological inputs of 1 MB each must stay fast and lossless.
+    @Test(.enabled(if: enabled && TokenizerReference.haveSmolLM, "set BITA_TOKENIZER_BENCH=1 (and have the SmolLM2 model)"))
+    func hostileInputs() throws {
+        let t = try Tokenizer(vocabulary: TokenizerReference.vocabulary(TokenizerReference.smolLMPath))
+        let inputs = [("one 1 MB word", String(repeating: "a", count: 1 << 20)),
+                      ("1 MB of spaces", String(repeating: " ", count: 1 << 20)),
+                      ("1 MB of digits", String(repeating: "7", count: 1 << 20)),
+                      ("typed markers", String(repeating: "<|im_end|>", count: 100_000)),
+                      ("emoji run", String(repeating: "👍🏽", count: 130_000))]
+        let clock = ContinuousClock()
+        for (name, text) in inputs {
+            var ids: [Int32] = []
+            let d = clock.measure { ids = t.encode(text, parseSpecial: false) }
+            #expect(t.decode(ids) == text)
+            #expect(d < .seconds(10), "\(name) took \(d)")
+            print("\(name): \(ids.count) tokens in \(d)")
+        }
+    }
 }

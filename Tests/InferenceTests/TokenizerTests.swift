@@ -77,6 +77,16 @@ import Testing
         #expect(tokenizer.displayText(id("Ã")) == "<0xC3>")
     }
 
+    @Test func specialIdsMustBeInTheVocabulary() {
+        var v = TestVocabularies.byteLevel(merges: [])
+        v.bosID = Int32(v.tokens.count)
+        #expect(throws: TokenizerError.self) { try Tokenizer(vocabulary: v) }
+        v.bosID = -1
+        #expect(throws: TokenizerError.self) { try Tokenizer(vocabulary: v) }
+        v.bosID = 0
+        #expect(throws: Never.self) { try Tokenizer(vocabulary: v) }
+    }
+
     @Test func unknownPreTokenizerIsAnError() {
         var v = TestVocabularies.byteLevel(merges: [])
         v.preTokenizer = "no-such-pre"

@@ -204,9 +204,11 @@ import Testing
             h.controller.processEvents()
             try await Task.sleep(for: .milliseconds(5))
         }
-        try await Task.sleep(for: .milliseconds(150))  // past the inspector's refresh interval
-        h.draw()
+        // Stop here (later events are ignored), let the inspector's refresh interval pass, draw.
         h.controller.interruptAnswer()
+        #expect(h.controller.inspector.lastStep?.acceptedDrafts ?? 0 > 0)
+        try await Task.sleep(for: .milliseconds(150))
+        h.draw()
         #expect(h.cells.contains { if case .inspectorAccepted = $0.style { return $0.text == "✓" } else { return false } })
         #expect(h.cells.contains { $0.style == .inspectorRejected && $0.text == "✗" })
         #expect(h.screen.text.contains("bonus"))

@@ -1,5 +1,6 @@
 import Foundation
 import Inference
+import Testing
 @testable import TUI
 
 /// A chat on an in-memory screen, driven by keys like a person would.
@@ -21,8 +22,9 @@ final class ChatHarness {
     func send(_ line: String) async {
         type(line)
         controller.handle(.enter)
-        let finished = await controller.waitForAnswer(timeout: .seconds(30))
-        precondition(finished, "answer did not finish")
+        // Generous: on a loaded 2-core machine the main actor can wait a long time for its turn.
+        let finished = await controller.waitForAnswer(timeout: .seconds(180))
+        if !finished { Issue.record("answer did not finish within 180 s") }
         draw()
     }
 

@@ -8,7 +8,7 @@ import Testing
     /// A session with a system prompt, a normal answer, an interrupted one and hostile text.
     func recordedSession(in dir: TemporaryDirectory) async throws -> ChatHarness {
         let store = TranscriptStore(directory: dir.path + "/sessions")
-        let h = ChatHarness(width: 100, height: 40, backend: ScriptedChatBackend(stepDelay: .milliseconds(1)),
+        let h = ChatHarness(width: 100, height: 200, backend: ScriptedChatBackend(stepDelay: .milliseconds(1)),
                             configuration: ChatConfiguration(systemPrompt: "You are terse."), store: store)
         await h.send("What is BiTA?")
         h.type("tell me a long story")
@@ -41,10 +41,12 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: paths.json))
         #expect(FileManager.default.fileExists(atPath: try #require(paths.markdown)))
 
-        let resumed = ChatHarness(width: 100, height: 40)
+        let resumed = ChatHarness(width: 100, height: 200)
         await resumed.send("/load \(paths.json)")
         #expect(resumed.controller.conversation == h.controller.conversation)
         #expect(resumed.controller.settings == h.controller.settings)
+        h.draw()
+        #expect(!h.draftCharacters.isEmpty)
         #expect(resumed.draftCharacters == h.draftCharacters)
         #expect(resumed.screen.text.contains("[interrupted]"))
         #expect(resumed.controller.notices.last?.text.contains("Loaded 6 messages") == true)

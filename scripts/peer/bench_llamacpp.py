@@ -8,18 +8,19 @@ Measures, for each thread count (default 1 and 2):
     stopping after an end-of-generation token. The first new token comes from the prompt
     pass; every further token costs one single-token forward pass. Decode tokens/s =
     number of those passes / their total wall time (prefill excluded). Reported per prompt,
-    per category and overall (total tokens / total time). Thread counts run interleaved
-    prompt by prompt, so slow drifts in machine load hit both alike.
+    per category and overall (total tokens / total time), plus 1000 / median ms per pass,
+    which resists interference from other processes. Thread counts run interleaved prompt
+    by prompt, so slow drifts in machine load hit both alike.
   * prefill: one forward pass over a 512-token prompt (logits for the last row only), from an
-    empty cache; median of --repeats runs; tokens/s = 512 / time. The prompt is the first 512
+    empty cache; best (and median) of --repeats runs; tokens/s = 512 / best time. The prompt is the first 512
     tokens of all bench first turns joined by blank lines (no template, no BOS).
   * cost curve: after a fixed 256-token context (the start of that same token stream), the
     time of one forward pass over n new tokens with logits for all n rows, n = 1..64,
-    median of --repeats runs (the n rows are removed from the cache after each run);
-    reported in ms and relative to n = 1.
+    best (and median) of --repeats runs (the n rows are removed from the cache after each
+    run); reported in ms and relative to n = 1 (best times).
 
 Inputs: --model GGUF (default models/SmolLM2-135M-Instruct.Q4_1.gguf), --prompts JSONL,
-        --threads 1,2, --max-tokens 256, --repeats 5, --limit N (first N prompts, for quick runs).
+        --threads 1,2, --max-tokens 256, --repeats 7, --limit N (first N prompts, for quick runs).
 Output: JSON at --out (default bench/results/llamacpp.json) and a table on stdout:
   {"generator", "llama_cpp_python", "model", "machine": {cpu, cores, loadavg_start/end},
    "settings": {...}, "threads": {"1": {"decode": {"overall", "per_category"},
@@ -83,24 +84,23 @@ class Peer:
         return int(row.argmax())
 
     def generate(self, prompt_ids, max_tokens):
-        """Greedy decode; returns (ids, prefill seconds, decode passes, decode seconds)."""
+        """Greedy decode; returns (ids, prefill seconds, per-pass decode seconds)."""
         self.clear()
         t0 = time.perf_counter()
         self.forward(prompt_ids, 0, False)
         tok = self.argmax_last()
         prefill = time.perf_counter() - t0
         ids = [tok]
-        passes, decode = 0, 0.0
+        pass_times = []
         n_past = len(prompt_ids)
         while len(ids) < max_tokens and not llama_cpp.llama_vocab_is_eog(self.vocab, tok):
             t0 = time.perf_counter()
             self.forward([tok], n_past, False)
             tok = self.argmax_last()
-            decode += time.perf_counter() - t0
-            passes += 1
+            pass_times.append(time.perf_counter() - t0)
             n_past += 1
             ids.append(tok)
-        return ids, prefill, passes, decode
+        return ids, prefill, pass_times
 
     def time_prefill(self, tokens, repeats):
         times = []
@@ -114,7 +114,7 @@ class Peer:
     def cost_curve(self, context, new_tokens, n_max, repeats):
         self.clear()
         self.forward(context, 0, False)
-        ms = []
+        best, median = [], []
         for n in range(1, n_max + 1):
             times = []
             for _ in range(repeats + 1):
@@ -122,8 +122,9 @@ class Peer:
                 self.forward(new_tokens[:n], len(context), True)
                 times.append(time.perf_counter() - t0)
                 self.clear(len(context))
-            ms.append(statistics.median(times[1:]) * 1000)
-        return ms
+            best.append(min(times[1:]) * 1000)
+            median.append(statistics.median(times[1:]) * 1000)
+        return best, median
 
 
 def rate(tokens, seconds):
@@ -148,13 +149,16 @@ def main():
     parser.add_argument("--prompts", default=os.path.join(root, "prompts", "bench.jsonl"))
     parser.add_argument("--threads", default="1,2", help="comma-separated thread counts")
     parser.add_argument("--max-tokens", type=int, default=256)
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--cost-max", type=int, default=64)
     parser.add_argument("--limit", type=int, default=0, help="only the first N prompts (0: all)")
     parser.add_argument("--out", default=os.path.join(root, "bench", "results", "llamacpp.json"))
     args = parser.parse_args()
     thread_counts = [int(t) for t in args.threads.split(",")]
     load_start = os.getloadavg()
+    if load_start[0] > 0.5 * (os.cpu_count() or 1):
+        print(f"warning: load average {load_start[0]:.1f} on {os.cpu_count()} cores: other processes "
+              "will distort these timings", file=sys.stderr)
 
     rows = [json.loads(line) for line in open(args.prompts, encoding="utf-8")]
     if args.limit:
@@ -165,17 +169,21 @@ def main():
 
     # Decode, interleaving thread counts per prompt.
     prompts = []
+    all_pass_times = {t: [] for t in thread_counts}
     for row in rows:
         rendered = chatml(row.get("system", DEFAULT_SYSTEM), row["turns"][0])
         prompt_ids = any_peer.llm.tokenize(rendered.encode("utf-8"), add_bos=add_bos, special=True)
         entry = {"id": row["id"], "category": row["category"], "prompt_tokens": len(prompt_ids), "threads": {}}
         outputs = []
         for t in thread_counts:
-            ids, prefill, passes, decode = peers[t].generate(prompt_ids, args.max_tokens)
+            ids, prefill, pass_times = peers[t].generate(prompt_ids, args.max_tokens)
+            all_pass_times[t].extend(pass_times)
+            passes, decode = len(pass_times), sum(pass_times)
             outputs.append(ids)
             entry["threads"][str(t)] = {"new_tokens": len(ids), "decode_passes": passes,
                                         "decode_s": round(decode, 5), "prefill_s": round(prefill, 5),
-                                        "tokens_per_second": round(rate(passes, decode), 2)}
+                                        "tokens_per_second": round(rate(passes, decode), 2),
+                                        "median_ms_per_pass": round(1000 * statistics.median(pass_times), 3) if pass_times else None}
         entry["ids"] = outputs[0]
         entry["identical_across_threads"] = all(o == outputs[0] for o in outputs)
         prompts.append(entry)
@@ -214,17 +222,21 @@ def main():
         passes = sum(p["threads"][str(t)]["decode_passes"] for p in prompts)
         secs = sum(p["threads"][str(t)]["decode_s"] for p in prompts)
         times = peers[t].time_prefill(prefill_tokens, args.repeats)
-        med = statistics.median(times)
-        ms = peers[t].cost_curve(context, new_tokens, args.cost_max, args.repeats)
+        ms, ms_median = peers[t].cost_curve(context, new_tokens, args.cost_max, args.repeats)
+        median_pass = statistics.median(all_pass_times[t])
         result["threads"][str(t)] = {
             "decode": {"overall": {"decode_passes": passes, "decode_s": round(secs, 4),
                                    "tokens_per_second": round(rate(passes, secs), 2),
-                                   "ms_per_token": round(1000 * secs / max(passes, 1), 3)},
+                                   "ms_per_token": round(1000 * secs / max(passes, 1), 3),
+                                   "median_ms_per_pass": round(1000 * median_pass, 3),
+                                   "tokens_per_second_from_median": round(1 / median_pass, 2)},
                        "per_category": per_cat},
-            "prefill_512": {"tokens": 512, "median_ms": round(med * 1000, 2),
-                            "min_ms": round(min(times) * 1000, 2), "tokens_per_second": round(512 / med, 1)},
+            "prefill_512": {"tokens": 512, "best_ms": round(min(times) * 1000, 2),
+                            "median_ms": round(statistics.median(times) * 1000, 2),
+                            "tokens_per_second": round(512 / min(times), 1)},
             "cost_curve": {"context": len(context), "n": list(range(1, args.cost_max + 1)),
-                           "ms": [round(x, 3) for x in ms], "relative": [round(x / ms[0], 3) for x in ms]},
+                           "ms": [round(x, 3) for x in ms], "relative": [round(x / ms[0], 3) for x in ms],
+                           "median_ms": [round(x, 3) for x in ms_median]},
         }
     result["machine"]["loadavg_end"] = [round(x, 2) for x in os.getloadavg()]
 
@@ -252,6 +264,7 @@ def print_table(result, thread_counts):
             v = d["overall"] if cat == "overall" else d["per_category"][cat]
             vals.append(f"{v['tokens_per_second']:>14.1f}")
         print(f"{cat:<16}{''.join(vals)}")
+    print(f"{'1/median pass':<16}" + "".join(f"{th[str(t)]['decode']['overall']['tokens_per_second_from_median']:>14.1f}" for t in thread_counts))
     print(f"{'prefill 512 tok/s':<16}" + "".join(f"{th[str(t)]['prefill_512']['tokens_per_second']:>14.1f}" for t in thread_counts))
     print(f"\ncost(n)/cost(1) after {th[str(thread_counts[0])]['cost_curve']['context']} tokens of context")
     print(f"{'n':<16}" + "".join(f"{str(t) + 't ms':>10}{str(t) + 't x':>8}" for t in thread_counts))

@@ -23,7 +23,8 @@ Output JSON (compact: ids as base64 of little-endian uint16; margins as base64 o
 units of `margin_scale` logits, saturating at 255):
   {"model": {...}, "text": {bytes, sha256}, "tokenization": {add_bos, n_tokens, tokens},
    "evaluations": [{ctx, bos_per_window, windows, scored_per_window, n_scored, mean_nll,
-                    perplexity, window_mean_nll[], argmax, margin, margin_scale, seconds}]}
+                    perplexity, window_mean_nll[], argmax, margin, margin_scale, n_threads, n_batch}]}
+The output depends only on the inputs (no timings), so re-running reproduces the file.
 
 Usage: ~/.cache/bita-chat/peer-venv/bin/python scripts/peer/perplexity.py \
          --model models/SmolLM2-135M-Instruct.Q4_1.gguf --text /tmp/bita-eval-text.txt \
@@ -113,8 +114,7 @@ def evaluate(model_path, tokens, ctx, threads, add_bos, bos_id):
         "margin_scale": MARGIN_SCALE,
         "n_threads": threads,
         "n_batch": ctx,
-        "seconds": round(seconds, 2),
-    }
+    }, seconds
 
 
 def main():
@@ -148,9 +148,9 @@ def main():
     }
     del vocab
     for ctx in ctxs:
-        ev = evaluate(args.model, tokens, ctx, args.threads, add_bos, result["tokenization"]["bos_id"])
+        ev, seconds = evaluate(args.model, tokens, ctx, args.threads, add_bos, result["tokenization"]["bos_id"])
         print(f"  ctx {ctx}: {ev['windows']} windows, {ev['n_scored']} scored, "
-              f"perplexity {ev['perplexity']:.4f} ({ev['seconds']} s)", file=sys.stderr)
+              f"perplexity {ev['perplexity']:.4f} ({seconds:.1f} s)", file=sys.stderr)
         result["evaluations"].append(ev)
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(result, f, indent=1)

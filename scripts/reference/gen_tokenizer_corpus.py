@@ -13,7 +13,10 @@ to a temporary folder, so each pre-tokenizer variant is checked against llama.cp
 
 Usage (from the repo root, with the peer venv from scripts/setup-peer.sh):
   ~/.cache/bita-chat/peer-venv/bin/python scripts/reference/gen_tokenizer_corpus.py
-Writes Tests/Data/tokenizer/{corpus.json, <name>.ids.json}.
+Writes Tests/Data/tokenizer/{corpus.json, <name>.ids.json, <name>.special.json (ids with special-token
+parsing for strings holding '<' or '['), smollm2.chat.json (conversations rendered with SmolLM2's
+ChatML template and their ids with special parsing), <name>.vocab-facts.json (special ids,
+end-of-generation set, control tokens, hashes of every token's piece)}.
 """
 import json
 import os
@@ -352,6 +355,87 @@ def reference(model_path, strings, add_bos):
     return ids_out, decoded
 
 
+SMOLLM_DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+
+
+def make_conversations(strings, count):
+    """Conversations built from corpus strings that hold no special-token text, rendered the way
+    SmolLM2's ChatML template does (its default system turn when none is given)."""
+    r = random.Random(SEED + 1)
+    plain = [s for s in strings if "<" not in s and len(s) < 400]
+    convos = []
+    for _ in range(count):
+        system_mode = r.choice(["default", "none", "custom"])
+        messages = []
+        if system_mode == "custom":
+            messages.append({"role": "system", "content": r.choice(plain)})
+        for turn in range(r.randint(1, 3)):
+            messages.append({"role": "user", "content": r.choice(plain)})
+            if turn + 1 < 3 and r.random() < 0.6:
+                messages.append({"role": "assistant", "content": r.choice(plain)})
+        if messages[-1]["role"] == "assistant":
+            messages.append({"role": "user", "content": r.choice(plain)})
+        system = None if system_mode == "none" else (SMOLLM_DEFAULT_SYSTEM if system_mode == "default" else None)
+        out = ""
+        if messages[0]["role"] != "system" and system is not None:
+            out += "<|im_start|>system\n" + system + "<|im_end|>\n"
+        for m in messages:
+            out += "<|im_start|>" + m["role"] + "\n" + m["content"] + "<|im_end|>\n"
+        out += "<|im_start|>assistant\n"
+        convos.append({"system": system_mode, "messages": messages, "rendered": out})
+    return convos
+
+
+def special_reference(model_path, strings, add_bos):
+    """llama.cpp's ids with special-token parsing on, for every string holding '<' or '['."""
+    import llama_cpp
+    llm = llama_cpp.Llama(model_path=model_path, vocab_only=True, verbose=False)
+    picked = [i for i, s in enumerate(strings) if "<" in s or "[" in s]
+    ids = [llm.tokenize(strings[i].encode("utf-8"), add_bos=add_bos, special=True) for i in picked]
+    return {"indices": picked, "ids": ids}
+
+
+PIECE_BLOCK = 512
+
+
+def fnv1a64(data, h=0xCBF29CE484222325):
+    for b in data:
+        h = ((h ^ b) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def vocabulary_facts(model_path):
+    """Special ids, the end-of-generation set, control tokens, and a hash per block of 512
+    token pieces (each piece as 4-byte little-endian length + bytes, FNV-1a 64) with special
+    tokens rendered and without."""
+    import ctypes
+    import llama_cpp
+    llm = llama_cpp.Llama(model_path=model_path, vocab_only=True, verbose=False)
+    vocab = llama_cpp.llama_model_get_vocab(llm.model)
+    n = llama_cpp.llama_vocab_n_tokens(vocab)
+    buf = ctypes.create_string_buffer(4096)
+
+    def piece(t, special):
+        k = llama_cpp.llama_token_to_piece(vocab, t, buf, len(buf), 0, special)
+        assert 0 <= k <= len(buf)
+        return buf.raw[:k]
+
+    hashes = {True: [], False: []}
+    for special in (True, False):
+        for start in range(0, n, PIECE_BLOCK):
+            h = 0xCBF29CE484222325
+            for t in range(start, min(n, start + PIECE_BLOCK)):
+                p = piece(t, special)
+                h = fnv1a64(struct.pack("<I", len(p)) + p, h)
+            hashes[special].append(f"{h:016x}")
+    eot = llama_cpp.llama_vocab_eot(vocab)
+    return {"vocab_size": n, "bos": llama_cpp.llama_vocab_bos(vocab), "eos": llama_cpp.llama_vocab_eos(vocab),
+            "eot": None if eot < 0 else eot,
+            "eog": [t for t in range(n) if llama_cpp.llama_vocab_is_eog(vocab, t)],
+            "control": [t for t in range(n) if llama_cpp.llama_vocab_is_control(vocab, t)],
+            "piece_block": PIECE_BLOCK, "piece_hashes_special": hashes[True], "piece_hashes_plain": hashes[False]}
+
+
 def main():
     import llama_cpp
     strings = make_corpus()
@@ -369,6 +453,23 @@ def main():
         path = os.path.join(tmp, f"smollm2-vocab-{pre}.gguf")
         write_vocab_only(kvs, path, pre)
         jobs.append((f"smollm2-pre-{pre}", path, pre, False, VARIANT_SIZE))
+
+    for name, path, add_bos in [("smollm2", SMOLLM, False), ("stories260k", STORIES, True)]:
+        with open(os.path.join(OUT, f"{name}.vocab-facts.json"), "w", encoding="utf-8") as f:
+            json.dump(vocabulary_facts(path), f, separators=(",", ":"))
+        record = special_reference(path, strings, add_bos)
+        record["add_bos"] = add_bos
+        with open(os.path.join(OUT, f"{name}.special.json"), "w", encoding="utf-8") as f:
+            json.dump(record, f, ensure_ascii=False, separators=(",", ":"))
+        print(f"{name}: {len(record['indices'])} strings with special parsing")
+
+    convos = make_conversations(strings, 300)
+    llm = llama_cpp.Llama(model_path=SMOLLM, vocab_only=True, verbose=False)
+    for c in convos:
+        c["ids"] = llm.tokenize(c["rendered"].encode("utf-8"), add_bos=False, special=True)
+    with open(os.path.join(OUT, "smollm2.chat.json"), "w", encoding="utf-8") as f:
+        json.dump({"conversations": convos}, f, ensure_ascii=False, separators=(",", ":"))
+    print(f"smollm2: {len(convos)} rendered conversations")
 
     for name, path, pre, add_bos, count in jobs:
         ids, decoded = reference(path, strings[:count], add_bos)

@@ -77,7 +77,10 @@ struct GenerateCommand: AsyncParsableCommand {
             let sys = system ?? ChatDefaults.systemPrompt
             if !sys.isEmpty { messages.append(ChatMessage(role: .system, content: sys)) }
             messages.append(ChatMessage(role: .user, content: text))
-            promptTokens = engine.promptTokens(for: messages)
+            // The system turn is decided here: "" must mean none, not the template's built-in one.
+            var template = engine.tokenizer.chatTemplate
+            template.systemPrompt = nil
+            promptTokens = engine.tokenizer.encode(conversation: messages, template: template)
         }
         let sampling = SamplingParameters(temperature: temperature, topK: topK, topP: topP)
         let decoder = engine.makeDecoder(mode: loaded.mode, tree: loaded.tree, sampling: sampling, seed: seed)

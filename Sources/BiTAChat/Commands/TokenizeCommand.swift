@@ -16,9 +16,9 @@ struct TokenizeCommand: AsyncParsableCommand {
             \(ModelLocator.helpText)
 
             Examples:
-              bita-chat tokenize --text "Hello world"
-              bita-chat tokenize --model ../shared/models/stories260K.gguf --text "Once upon a time" --json
-              bita-chat tokenize --text "What is the capital of France?" --chat --system "Be brief."
+              bita-chat tokenize --text "Hello world" --json
+              bita-chat tokenize --model stories260K.gguf --text "Once upon a time"
+              bita-chat tokenize --chat --system "Be brief." --text "Hi"
               echo "from stdin" | bita-chat tokenize --text -
             """
     )

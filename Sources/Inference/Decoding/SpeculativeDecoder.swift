@@ -70,7 +70,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     /// token becomes the root of the first step. Prompt rows run in causal chunks of `chunk`.
     public func prefill(_ tokens: [Int32], chunk: Int = 64) throws(DecoderError) {
         guard let last = tokens.last else { throw .emptyPrompt }
-        guard tokens.count + 256 <= cache.capacity else {
+        guard tokens.count < cache.capacity else {
             throw .contextFull(needed: tokens.count, capacity: cache.capacity)
         }
         var keep = 0

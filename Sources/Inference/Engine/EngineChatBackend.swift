@@ -28,6 +28,15 @@ public final class EngineChatBackend: ChatBackend {
     }
 
     public func respond(to conversation: [ChatMessage], settings: GenerationSettings) -> AsyncStream<DecodeEvent> {
+        // The weights are read through the file's mapping: a model file truncated or rewritten
+        // in place would fault or give garbage, so a changed file ends the answer with a message.
+        if engine.model.file.hasChangedOnDisk {
+            let (stream, continuation) = AsyncStream<DecodeEvent>.makeStream()
+            continuation.yield(.failed(GGUFError.changedOnDisk(path: engine.modelPath).description
+                + " (restart bita-chat to use the new file)"))
+            continuation.finish()
+            return stream
+        }
         let sampling = SamplingParameters(temperature: settings.temperature, topK: settings.topK, topP: settings.topP)
         let decoder: SpeculativeDecoder
         if let d = idle.withLock({ d -> SpeculativeDecoder? in defer { d = nil }; return d }) {

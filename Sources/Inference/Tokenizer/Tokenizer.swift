@@ -55,6 +55,15 @@ public final class Tokenizer: Sendable {
         guard vocabulary.kinds.count == n else {
             throw .inconsistentArrays(key: "tokenizer.ggml.token_type", count: vocabulary.kinds.count, expected: n)
         }
+        let named: [(String, Int32?)] = [("tokenizer.ggml.bos_token_id", vocabulary.bosID),
+                                         ("tokenizer.ggml.eos_token_id", vocabulary.eosID),
+                                         ("tokenizer.ggml.eot_token_id", vocabulary.eotID),
+                                         ("tokenizer.ggml.eom_token_id", vocabulary.eomID),
+                                         ("tokenizer.ggml.unknown_token_id", vocabulary.unknownID),
+                                         ("tokenizer.ggml.padding_token_id", vocabulary.paddingID)]
+        for (key, id) in named {
+            if let id, id < 0 || Int(id) >= n { throw .specialTokenOutOfRange(key: key, id: Int(id), vocabularySize: n) }
+        }
         self.vocabulary = vocabulary
         // An empty text would match everywhere; llama.cpp renames such tokens the same way.
         let texts: [[UInt8]] = vocabulary.tokens.enumerated().map { i, t in

@@ -34,6 +34,11 @@ enum TerminalChatApp {
                 status = 128 + signal
                 break
             }
+            if screen.terminalHungUp {
+                controller.requestQuit()
+                status = 128 + SIGHUP
+                break
+            }
             let keys = screen.readKeys(limit: keysPerTick)
             for key in keys {
                 if key == .resize { screen.invalidate() }

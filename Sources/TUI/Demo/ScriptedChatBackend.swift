@@ -126,18 +126,42 @@ public struct ScriptedChatBackend: ChatBackend {
     private func pause(_ d: Duration) async -> Bool {
         if Task.isCancelled { return false }
         if burnsCPU {
-            let clock = ContinuousClock()
-            let end = clock.now + d
+            // A fixed amount of work, not a fixed time: if the UI takes CPU from the decoder,
+            // steps get slower and tokens/s drops, as they would with a real model.
+            let iterations = Int(milliseconds(d) * Double(ScriptedChatBackend.burnIterationsPerMillisecond))
             var x: UInt64 = 1
-            while clock.now < end {
-                for _ in 0..<1000 { x = x &* 6364136223846793005 &+ 1442695040888963407 }
+            var done = 0
+            while done < iterations {
+                x = ScriptedChatBackend.burn(x, iterations: min(10_000, iterations - done))
+                done += 10_000
                 if Task.isCancelled { return false }
             }
-            if x == 0 { print("") }  // keeps the loop from being optimised away
+            if x == 0 { print("") }  // keeps the work from being optimised away
             return true
         }
         do { try await Task.sleep(for: d) } catch { return false }
         return !Task.isCancelled
+    }
+
+    /// Iterations of `burn` per millisecond on this machine, measured once.
+    static let burnIterationsPerMillisecond: Int = {
+        let clock = ContinuousClock()
+        var best = Duration.seconds(1)
+        var x: UInt64 = 1
+        for _ in 0..<5 {
+            let start = clock.now
+            x = burn(x, iterations: 200_000)
+            best = min(best, clock.now - start)
+        }
+        let ms = max(1e-3, Double(best.components.attoseconds) / 1e15 + Double(best.components.seconds) * 1000)
+        return max(1, Int(200_000 / ms)) + Int(x & 1)
+    }()
+
+    @inline(never)
+    static func burn(_ seed: UInt64, iterations: Int) -> UInt64 {
+        var x = seed
+        for _ in 0..<iterations { x = x &* 6364136223846793005 &+ 1442695040888963407; x ^= x >> 29 }
+        return x
     }
 
     private func milliseconds(_ d: Duration) -> Double {

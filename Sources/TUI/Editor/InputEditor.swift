@@ -28,6 +28,8 @@ struct InputEditor: Hashable {
     private var limitNoticeShown = false
 
     var text: String { String(buffer) }
+    /// Characters received so far in the paste under way.
+    var pastedSoFar: Int { pasteBuffer.count + pasteOverflow }
     var isEmpty: Bool { buffer.isEmpty }
 
     init(text: String = "") {

@@ -123,6 +123,15 @@ final class CursesScreen: Screen {
         return Int16(next)
     }
 
+    /// True once the terminal is gone (window closed, ssh dropped): reads would fail forever.
+    /// Checked by the loop because a hangup does not always come with a SIGHUP for us (the
+    /// kernel signals the session leader, which may be a shell that exits without passing it on).
+    var terminalHungUp: Bool {
+        var fds = pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0)
+        guard poll(&fds, 1, 0) >= 0 else { return false }
+        return fds.revents & Int16(POLLHUP | POLLERR | POLLNVAL) != 0
+    }
+
     /// Every key waiting in the input buffer, up to `limit`.
     func readKeys(limit: Int) -> [Key] {
         var keys: [Key] = []

@@ -23,7 +23,8 @@ enum TerminalState {
     /// Reset bytes for the crash path, allocated up front (no allocation inside a signal handler):
     /// bracketed paste off, keypad mode off, attributes off, cursor on, leave the alternate screen.
     nonisolated(unsafe) private static var resetBytes: UnsafeMutableBufferPointer<UInt8>?
-    nonisolated(unsafe) private static var previousCrashActions: [Int32: sigaction] = [:]
+    /// Indexed by signal number; filled before any handler can run.
+    nonisolated(unsafe) private static var previousCrashActions: [sigaction?] = Array(repeating: nil, count: 65)
     nonisolated(unsafe) private static var signalSources: [any DispatchSourceSignal] = []
     private static let installed = Atomic<Bool>(false)
 
@@ -76,7 +77,7 @@ enum TerminalState {
             action.sa_flags = Int32(bitPattern: UInt32(SA_RESETHAND)) | Int32(SA_NODEFER)
             sigemptyset(&action.sa_mask)
             var old = sigaction()
-            if sigaction(sig, &action, &old) == 0 { previousCrashActions[sig] = old }
+            if sigaction(sig, &action, &old) == 0 { previousCrashActions[Int(sig)] = old }
         }
 
         // A file-size limit must make write() fail (EFBIG, shown as a save error), not kill us.
@@ -105,14 +106,18 @@ enum TerminalState {
         if hasSavedModes { _ = tcsetattr(STDIN_FILENO, TCSANOW, &savedModes) }
     }
 
-    /// Puts back the handler that was there before ours (e.g. the runtime's backtracer); the
-    /// faulting instruction or `abort` then reaches it.
+    /// Lets the handler that was there before ours (e.g. the runtime's crash reporter) run, then
+    /// dies of the signal: a signal sent with kill(2) would otherwise return into a process whose
+    /// terminal is no longer set up for it.
     private static func chainCrash(_ sig: Int32) {
-        if var old = previousCrashActions[sig] {
+        if var old = previousCrashActions[Int(sig)] {
             _ = sigaction(sig, &old, nil)
-        } else {
-            signal(sig, SIG_DFL)
+            let handler = unsafeBitCast(old.__sigaction_handler.sa_handler, to: Int.self)
+            if handler != unsafeBitCast(SIG_DFL, to: Int.self), handler != unsafeBitCast(SIG_IGN, to: Int.self) {
+                raise(sig)
+            }
         }
-        if sig == SIGABRT || sig == SIGTRAP { raise(sig) }
+        signal(sig, SIG_DFL)
+        raise(sig)
     }
 }

@@ -55,6 +55,10 @@ struct InputView {
         let textColumn = rect.column + InputView.promptWidth
         let textWidth = rect.width - InputView.promptWidth
         guard textWidth > 0 else { return nil }
+        if editor.pasting {
+            frame.write("pasting… \(editor.pastedSoFar) characters so far", style: .dim, row: rect.row, column: textColumn, maxWidth: textWidth)
+            return CursorPosition(row: rect.row, column: textColumn)
+        }
         if editor.isEmpty {
             frame.write(placeholder, style: .dim, row: rect.row, column: textColumn, maxWidth: textWidth)
             return CursorPosition(row: rect.row, column: textColumn)

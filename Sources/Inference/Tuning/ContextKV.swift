@@ -1,0 +1,119 @@
+/// Keys and values of a training sequence's real tokens, per layer: what every mask group of the
+/// sequence attends to besides the prompt K/V and its own masks. Real tokens never see the prompt
+/// K/V, so these are the base model's numbers and constant with respect to everything trained:
+/// computed once per sequence, no gradient.
+///
+/// Layout per layer: keys[t * kvDim + c] (after RoPE at position t), values[t * kvDim + c].
+final class ContextKV<T: TrainingScalar>: @unchecked Sendable {
+    // @unchecked: filled once by its producer, then only read.
+    let count: Int
+    let kvDim: Int
+    let keys: [ScalarBuffer<T>]
+    let values: [ScalarBuffer<T>]
+
+    init(layerCount: Int, kvDim: Int, count: Int) {
+        self.count = count
+        self.kvDim = kvDim
+        keys = (0..<layerCount).map { _ in ScalarBuffer(count: count * kvDim) }
+        values = (0..<layerCount).map { _ in ScalarBuffer(count: count * kvDim) }
+    }
+}
+
+extension ContextKV where T == Float {
+    /// The context as the engine computes it: `tokens` run causally through LlamaModel.forward
+    /// (exactly the K/V the decoder keeps in its cache for verified text).
+    convenience init(engine model: LlamaModel, tokens: [Int32], state: RunState, chunk: Int = 128) {
+        let c = model.config
+        self.init(layerCount: c.layerCount, kvDim: c.kvDim, count: tokens.count)
+        let cache = model.makeCache(capacity: tokens.count)
+        var unused: Float = 0
+        var i = 0
+        while i < tokens.count {
+            let piece = Array(tokens[i..<min(i + chunk, tokens.count)])
+            model.forward(.causal(tokens: piece, startPosition: i), cache: cache, state: state,
+                          logitRows: [], logits: &unused)
+            i += piece.count
+        }
+        for l in 0..<c.layerCount {
+            keys[l].pointer.update(from: cache.keys[l], count: tokens.count * c.kvDim)
+            values[l].pointer.update(from: cache.values[l], count: tokens.count * c.kvDim)
+        }
+    }
+}
+
+extension FrozenModel {
+    /// The context computed by the trainer's own batched products (sgemm): the same function as
+    /// `ContextKV(engine:)` up to summation order, usually much faster for long sequences, and
+    /// available in Double for gradient checks. The last layer stops after its K/V.
+    func encodeContext(_ tokens: [Int32], pool: ThreadPool) -> ContextKV<T> {
+        let c = config
+        let n = tokens.count
+        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim
+        let eps = T(c.rmsNormEpsilon)
+        let ctx = ContextKV<T>(layerCount: c.layerCount, kvDim: kvDim, count: n)
+        guard n > 0 else { return ctx }
+        let x = ScalarBuffer<T>(count: n * dim), a = ScalarBuffer<T>(count: n * dim)
+        let q = ScalarBuffer<T>(count: n * dim), att = ScalarBuffer<T>(count: n * dim)
+        let gate = ScalarBuffer<T>(count: n * ff), up = ScalarBuffer<T>(count: n * ff)
+        for (t, token) in tokens.enumerated() {
+            precondition(token >= 0 && Int(token) < c.vocabSize, "token id \(token) out of range")
+            (x.pointer + t * dim).update(from: tokenEmbedding.pointer + Int(token) * dim, count: dim)
+        }
+        for l in 0..<c.layerCount {
+            let lw = layers[l]
+            let k = ctx.keys[l].pointer, v = ctx.values[l].pointer
+            LayerMath.rmsNorm(x.pointer, lw.attentionNorm, a.pointer, rows: n, dim: dim, eps: eps)
+            LayerMath.linear(a.pointer, rows: n, lw.wk, inputs: dim, outputs: kvDim, k)
+            LayerMath.linear(a.pointer, rows: n, lw.wv, inputs: dim, outputs: kvDim, v)
+            for t in 0..<n { rope.rotate(k + t * kvDim, heads: c.kvHeadCount, position: t) }
+            if l == c.layerCount - 1 { break }
+            LayerMath.linear(a.pointer, rows: n, lw.wq, inputs: dim, outputs: dim, q.pointer)
+            for t in 0..<n { rope.rotate(q.pointer + t * dim, heads: c.headCount, position: t) }
+            causalAttention(q: q.pointer, keys: k, values: v, out: att.pointer, rows: n, pool: pool)
+            LayerMath.linear(att.pointer, rows: n, lw.wo, inputs: dim, outputs: dim, a.pointer)
+            for i in 0..<(n * dim) { x[i] += a[i] }
+            LayerMath.rmsNorm(x.pointer, lw.ffnNorm, a.pointer, rows: n, dim: dim, eps: eps)
+            LayerMath.linear(a.pointer, rows: n, lw.wGate, inputs: dim, outputs: ff, gate.pointer)
+            LayerMath.linear(a.pointer, rows: n, lw.wUp, inputs: dim, outputs: ff, up.pointer)
+            LayerMath.swiGLU(gate.pointer, up.pointer, gate.pointer, count: n * ff)
+            LayerMath.linear(gate.pointer, rows: n, lw.wDown, inputs: ff, outputs: dim, a.pointer)
+            for i in 0..<(n * dim) { x[i] += a[i] }
+        }
+        return ctx
+    }
+
+    /// Row t attends rows 0...t. Per query head and block of rows [r0, r1): scores against keys
+    /// 0..<r1 as one matrix product (entries above the diagonal get probability 0), softmax per
+    /// row (parallel over rows), then one product with the values.
+    private func causalAttention(q: UnsafePointer<T>, keys: UnsafePointer<T>, values: UnsafePointer<T>,
+                                 out: UnsafeMutablePointer<T>, rows n: Int, pool: ThreadPool) {
+        let c = config
+        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
+        let scale = 1 / T.squareRoot(T(hd))
+        let block = 128
+        let scores = ScalarBuffer<T>(count: min(block, n) * n)
+        let s = scores.pointer
+        var r0 = 0
+        while r0 < n {
+            let r1 = min(r0 + block, n), m = r1 - r0
+            for h in 0..<c.headCount {
+                let off = (h / c.queriesPerKVHead) * hd
+                T.gemm(transposeA: false, transposeB: true, m: m, n: r1, k: hd, alpha: scale, q + r0 * dim + h * hd, lda: dim,
+                       keys + off, ldb: kvDim, beta: 0, s, ldc: r1)
+                pool.parallelFor(m) { i in
+                    let row = s + i * r1, t = r0 + i
+                    var mx = -T.infinity
+                    for j in 0...t { mx = max(mx, row[j]) }
+                    var sum: T = 0
+                    for j in 0...t { row[j] = T.exponential(row[j] - mx); sum += row[j] }
+                    let inv = 1 / sum
+                    for j in 0...t { row[j] *= inv }
+                    for j in (t + 1)..<r1 { row[j] = 0 }
+                }
+                T.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: r1, alpha: 1, s, lda: r1,
+                       values + off, ldb: kvDim, beta: 0, out + r0 * dim + h * hd, ldc: dim)
+            }
+            r0 = r1
+        }
+    }
+}

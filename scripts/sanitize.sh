@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Runs tests under AddressSanitizer and ThreadSanitizer, and checks a scripted 20-turn chat for
+# leaks, all at nice 19 with their own build directories (.build-asan, .build-tsan).
+#
+# Usage: scripts/sanitize.sh [asan] [tsan] [leaks]      (default: all three)
+# Environment:
+#   ASAN_FILTER / TSAN_FILTER   swift test --filter regex (defaults below, see docs/RELIABILITY.md)
+#   LEAK_TOOL=valgrind|lsan|both   what checks the chat session (default both)
+#   BITA_STORIES_MODEL          stories260K.gguf (default ../shared/models/stories260K.gguf)
+#
+# Release builds with -enable-testing: the forward pass at -Onone would make the model tests
+# take hours under a sanitizer, and the optimiser is where unsafe-pointer mistakes show up.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+stories=${BITA_STORIES_MODEL:-$root/../shared/models/stories260K.gguf}
+export BITA_REPO=$root BITA_STORIES_MODEL=$stories
+stages=("$@")
+[ ${#stages[@]} -eq 0 ] && stages=(asan tsan leaks)
+flags=(-c release -Xswiftc -enable-testing -Xswiftc -g)
+
+# AddressSanitizer: every suite except the measurements (speed tests time code and would only
+# measure the sanitizer) and the tmux end-to-end tests (they drive a release binary, not this build).
+ASAN_FILTER=${ASAN_FILTER:-'^(InferenceTests|TUITests|BiTAChatTests)\.(?!TokenizerSpeedTests|TmuxEndToEndTests)'}
+# ThreadSanitizer: everything that runs tasks, streams and threads: the start/cancel storm, the
+# decoder and engine backend, the chat controller and plain mode, transcripts (atomic writes).
+TSAN_FILTER=${TSAN_FILTER:-'StressStartCancelTests|LosslessDecodingTests|ChatControllerTests|TranscriptTests|FuzzRegressionTests'}
+
+status=0
+run_tests() {  # name sanitizer scratch filter
+  local name=$1 sanitizer=$2 scratch=$3 filter=$4
+  echo "== $name: building tests with --sanitize=$sanitizer into $scratch"
+  nice -n 19 swift build "${flags[@]}" --sanitize="$sanitizer" --scratch-path "$scratch" --build-tests 2>&1 \
+    | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+  echo "== $name: swift test --filter '$filter'"
+  local log=$scratch/sanitize-$name.log
+  set +e
+  BITA_CHAT_BIN=$scratch/release/bita-chat nice -n 19 swift test "${flags[@]}" --sanitize="$sanitizer" \
+    --scratch-path "$scratch" --skip-build --filter "$filter" >"$log" 2>&1
+  local rc=$?
+  set -e
+  grep -E "^(ERROR: |WARNING: ThreadSanitizer|SUMMARY: )" "$log" | sort | uniq -c | head -20 || true
+  grep -E "Test run with|Executed [0-9]+ tests" "$log" | tail -2 || true
+  if [ $rc -ne 0 ] || grep -qE "^(==[0-9]+==ERROR: AddressSanitizer|WARNING: ThreadSanitizer)" "$log"; then
+    echo "== $name: FAILED (exit $rc), see $log"; status=1
+  else
+    echo "== $name: clean"
+  fi
+}
+
+chat_script() {  # 20 user turns for plain mode
+  for i in $(seq 1 20); do echo "Tell me story number $i about a cat and a dog."; done
+}
+
+leaks() {
+  local tool=${LEAK_TOOL:-both}
+  [ -f "$stories" ] || { echo "== leaks: $stories absent, skipped"; return; }
+  if [ "$tool" = lsan ] || [ "$tool" = both ]; then
+    local bin=$root/.build-asan/release/bita-chat
+    if [ ! -x "$bin" ]; then
+      nice -n 19 swift build "${flags[@]}" --sanitize=address --scratch-path "$root/.build-asan" --product bita-chat 2>&1 \
+        | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+    fi
+    local dir; dir=$(mktemp -d)
+    echo "== leaks (LeakSanitizer): 20-turn plain chat with $bin"
+    set +e
+    chat_script | ASAN_OPTIONS=detect_leaks=1 nice -n 19 "$bin" chat --model "$stories" --max-tokens 32 \
+      --transcript-dir "$dir" >"$dir/out.txt" 2>"$dir/err.txt"
+    local rc=$?
+    set -e
+    local answers; answers=$(wc -l <"$dir/out.txt")
+    echo "   exit $rc, $answers answer lines; $(grep -c 'SUMMARY: AddressSanitizer' "$dir/err.txt" || true) leak summaries"
+    grep -E "SUMMARY: AddressSanitizer|Direct leak|Indirect leak" "$dir/err.txt" | head -10 || true
+    if [ $rc -ne 0 ] || [ "$answers" -ne 20 ]; then echo "== leaks (lsan): FAILED, see $dir/err.txt"; status=1; fi
+  fi
+  if [ "$tool" = valgrind ] || [ "$tool" = both ]; then
+    command -v valgrind >/dev/null || bash scripts/install-deps.sh valgrind
+    local bin=$root/.build/release/bita-chat
+    [ -x "$bin" ] || nice -n 19 swift build -c release --product bita-chat
+    local dir; dir=$(mktemp -d)
+    echo "== leaks (valgrind --leak-check=full): 20-turn plain chat with $bin"
+    set +e
+    chat_script | nice -n 19 valgrind --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=3 \
+      --log-file="$dir/valgrind.txt" "$bin" chat --model "$stories" --max-tokens 32 --threads 1 \
+      --transcript-dir "$dir/sessions" >"$dir/out.txt" 2>"$dir/err.txt"
+    local rc=$?
+    set -e
+    grep -E "definitely lost|indirectly lost|possibly lost|still reachable|ERROR SUMMARY" "$dir/valgrind.txt" | sed 's/^==[0-9]*== /   /'
+    echo "   exit $rc, $(wc -l <"$dir/out.txt") answer lines; full report: $dir/valgrind.txt"
+    if [ $rc -ne 0 ]; then echo "== leaks (valgrind): FAILED"; status=1; fi
+  fi
+}
+
+for s in "${stages[@]}"; do
+  case $s in
+    asan) run_tests asan address "$root/.build-asan" "$ASAN_FILTER" ;;
+    tsan) run_tests tsan thread "$root/.build-tsan" "$TSAN_FILTER" ;;
+    leaks) leaks ;;
+    *) echo "unknown stage $s (asan, tsan, leaks)" >&2; exit 2 ;;
+  esac
+done
+exit $status
