@@ -17,8 +17,8 @@ let package = Package(
         // System-library shims: a module map and a header each, nothing else.
         .systemLibrary(name: "CNCursesW", path: "Sources/CNCursesW"),
         .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas"),
-        // Int8 matmul kernels that need instructions Swift does not emit (AVX-512 VNNI, AMX);
-        // each function carries its own target attribute and is chosen at run time.
+        // Int8 matmul kernels that need instructions Swift does not emit (AMX, AVX-512 VNNI,
+        // AVX-VNNI, AVX2); each function carries its own target attribute and is chosen at run time.
         .target(name: "CKernels", path: "Sources/CKernels"),
 
         .target(

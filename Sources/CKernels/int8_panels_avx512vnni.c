@@ -148,9 +148,12 @@ void bita_int8_panels_avx512vnni(const BitaPanelMatrix *w, const BitaInt8Columns
         const uint8_t *panel = w->panels + p * w->panelBytes;
         const int64_t rowBase = 16 * p;
         const int64_t validRows = rows - rowBase < 16 ? rows - rowBase : 16;
-        for (int32_t j0 = 0; j0 < n; j0 += MAX_COLUMNS) {
-            const int32_t nc = n - j0 < MAX_COLUMNS ? n - j0 : MAX_COLUMNS;
+        // Balanced groups of at most 8 columns (9 = 5 + 4, not 8 + 1).
+        const int32_t groups = (n + MAX_COLUMNS - 1) / MAX_COLUMNS;
+        for (int32_t g = 0, j0 = 0; g < groups; g++) {
+            const int32_t nc = (n - j0 + (groups - g) - 1) / (groups - g);
             fns[nc - 1](w, x, panel, j0, y, ldy, rowBase, validRows);
+            j0 += nc;
         }
     }
 }

@@ -45,7 +45,7 @@ private struct Case {
         data.withUnsafeBytes { _ in  // keeps the borrowed data alive
             x.withUnsafeBufferPointer { xb in
                 y.withUnsafeMutableBufferPointer {
-                    let a = workspace.prepare(xb.baseAddress!, n: n, cols: cols)
+                    let a = workspace.prepare(xb.baseAddress!, n: n, cols: cols, pool: pool)
                     Inference.matmul(matrix, a, $0.baseAddress!, pool: pool, backend: backend)
                 }
             }
@@ -161,6 +161,32 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         #expect(sum[0] == 50 - 25 - 127 + 2)
         #expect(scaledSum[0] == scale[0] * -100)
         #expect(q[32..<64].allSatisfy { $0 == 0 } && scale[1] == 0 && sum[1] == 0 && scaledSum[1] == 0)
+    }
+
+    @Test func activationQuantizationMatchesReference() {
+        var random = TestRandom(seed: 61)
+        let cols = 32 * 40
+        var x = random.activations(cols, outlierEvery: 13).map { $0 * 3 }
+        // Ties after scaling by 127 / amax = 1 (amax 127): halves round to even.
+        for i in 0..<32 { x[i] = Float(i) - 15.5 }
+        x[5] = 127
+        x[40] = .nan; x[70] = -.infinity; x[100] = .infinity; x[130] = 1e30; x[131] = -1e-30
+        for i in 160..<192 { x[i] = 0 }
+        func run(_ f: (UnsafePointer<Float>, Int, UnsafeMutablePointer<Int8>, UnsafeMutablePointer<Float>,
+                       UnsafeMutablePointer<Int32>, UnsafeMutablePointer<Float>) -> Void) -> ([Int8], [Float], [Int32], [Float]) {
+            var q = [Int8](repeating: 0, count: cols), s = [Float](repeating: 0, count: cols / 32)
+            var t = [Int32](repeating: 0, count: cols / 32), u = [Float](repeating: 0, count: cols / 32)
+            f(x, cols, &q, &s, &t, &u)
+            return (q, s, t, u)
+        }
+        let fast = run { ActivationQuantization.quantizeColumn($0, cols: $1, q: $2, scale: $3, sum: $4, scaledSum: $5) }
+        let reference = run { ActivationQuantization.quantizeColumnReference($0, cols: $1, q: $2, scale: $3, sum: $4, scaledSum: $5) }
+        #expect(fast.0 == reference.0)
+        #expect(fast.2 == reference.2)
+        let same = { (a: Float, b: Float) in a.bitEqual(b) || (a.isNaN && b.isNaN) }
+        #expect(zip(fast.1, reference.1).allSatisfy(same))
+        #expect(zip(fast.3, reference.3).allSatisfy(same))
+        #expect(Array(fast.0[14..<18]) == [-2, 0, 0, 2])  // -1.5, -0.5, 0.5, 1.5
     }
 
     @Test func rejectsBadShapes() {

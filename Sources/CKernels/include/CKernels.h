@@ -1,6 +1,7 @@
 // Small C kernels behind Swift APIs (Sources/Inference/Tensors/Matmul, Threading). Only what
-// Swift cannot express well lives here: AVX-512 VNNI / AMX int8 dot products and a spin-wait
-// hint. Every function with special instructions carries its own target attribute and is only
+// Swift cannot express well lives here: int8 dot products with AMX, AVX-512 VNNI, AVX-VNNI or
+// AVX2 (Swift emits none of vpdpbusd / tdpbsud / vpmaddubsw for them), a spin-wait hint and the
+// affinity-mask CPU count. Every function with special instructions carries its own target attribute and is only
 // called after the matching bita_cpu_* check returned 1, so the library runs on any x86-64
 // (and builds on other architectures, where the checks return 0).
 #ifndef BITA_CKERNELS_H
@@ -67,6 +68,17 @@ int bita_cpu_has_amx_int8(void);
 /// about 10 columns.
 void bita_int8_panels_amx(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                           int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy);
+
+/// 1 when the CPU has AVX2 + FMA + F16C / additionally AVX-VNNI (256-bit vpdpbusd), else 0.
+int bita_cpu_has_avx2(void);
+int bita_cpu_has_avxvnni(void);
+
+/// Same contract and bit-identical results as bita_int8_panels_avx512vnni, for CPUs without
+/// AVX-512. Require bita_cpu_has_avx2() / bita_cpu_has_avxvnni().
+void bita_int8_panels_avx2(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+                           int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy);
+void bita_int8_panels_avxvnni(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+                              int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy);
 
 /// A hint for spin-wait loops (x86 `pause`).
 static inline void bita_cpu_relax(void) {

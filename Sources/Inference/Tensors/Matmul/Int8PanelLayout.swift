@@ -47,35 +47,17 @@ extension GGMLType {
 }
 
 enum Int8PanelPacking {
-    /// The 32 unsigned codes, binary16 d and m (0 when absent) of one GGML block.
-    @inline(__always)
-    static func decodeBlock(_ type: GGMLType, _ block: UnsafeRawPointer, _ codes: UnsafeMutablePointer<UInt8>) -> (d: UInt16, m: UInt16) {
-        let d = block.loadUnaligned(as: UInt16.self)
-        switch type {
-        case .q4_0, .q4_1:
-            let qs = block + (type == .q4_0 ? 2 : 4)
-            for j in 0..<16 {
-                let byte = qs.load(fromByteOffset: j, as: UInt8.self)
-                codes[j] = byte & 0x0F
-                codes[j + 16] = byte >> 4
-            }
-            return (d, type == .q4_1 ? block.loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0)
-        case .q5_0, .q5_1:
-            let hasMin = type == .q5_1
-            let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: hasMin ? 4 : 2, as: UInt32.self))
-            let qs = block + (hasMin ? 8 : 6)
-            for j in 0..<16 {
-                let byte = qs.load(fromByteOffset: j, as: UInt8.self)
-                codes[j] = (byte & 0x0F) | UInt8((qh >> UInt32(j)) & 1) << 4
-                codes[j + 16] = (byte >> 4) | UInt8((qh >> UInt32(j + 16)) & 1) << 4
-            }
-            return (d, hasMin ? block.loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0)
-        case .q8_0:
-            for j in 0..<32 { codes[j] = block.load(fromByteOffset: 2 + j, as: UInt8.self) ^ 0x80 }  // q + 128
-            return (d, 0)
-        case .f32, .f16, .bf16, .q4_K, .q5_K, .q6_K:
-            preconditionFailure("\(type) has no int8 panel format")
+    /// The 32 five-bit codes and the binary16 m (0 for Q5_0) of a Q5_0 / Q5_1 block.
+    static func q5Codes(_ type: GGMLType, _ block: UnsafeRawPointer, _ codes: UnsafeMutablePointer<UInt8>) -> UInt16 {
+        let hasMin = type == .q5_1
+        let qh = UInt32(littleEndian: block.loadUnaligned(fromByteOffset: hasMin ? 4 : 2, as: UInt32.self))
+        let qs = block + (hasMin ? 8 : 6)
+        for j in 0..<16 {
+            let byte = qs.load(fromByteOffset: j, as: UInt8.self)
+            codes[j] = (byte & 0x0F) | UInt8((qh >> UInt32(j)) & 1) << 4
+            codes[j + 16] = (byte >> 4) | UInt8((qh >> UInt32(j + 16)) & 1) << 4
         }
+        return hasMin ? block.loadUnaligned(fromByteOffset: 2, as: UInt16.self) : 0
     }
 
     /// Writes panel `panel` of a `rows` x `cols` GGML-layout matrix at `dst`.
@@ -116,15 +98,17 @@ enum Int8PanelPacking {
                         let q = block.loadUnaligned(fromByteOffset: 2 + 4 * g, as: UInt32.self)
                         blockCodes.storeBytes(of: q ^ 0x8080_8080, toByteOffset: 64 * g + 4 * r, as: UInt32.self)
                     }
-                default:
+                case .q5_0, .q5_1:
                     withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 32) { buffer in
                         let codes = buffer.baseAddress!
-                        let (_, m) = decodeBlock(type, block, codes)
+                        let m = q5Codes(type, block, codes)
                         if format.hasMin { mBase[16 * b + r] = m }
                         for i in 0..<32 {
                             blockCodes.storeBytes(of: codes[i], toByteOffset: 64 * (i / 4) + 4 * r + i % 4, as: UInt8.self)
                         }
                     }
+                case .f32, .f16, .bf16, .q4_K, .q5_K, .q6_K:
+                    preconditionFailure("\(type) has no int8 panel format")
                 }
             }
         }

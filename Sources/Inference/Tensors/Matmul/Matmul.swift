@@ -6,6 +6,10 @@ enum Int8KernelBackend: Sendable, CaseIterable {
     case amx
     /// C with AVX-512 VNNI (`vpdpbusd`).
     case avx512vnni
+    /// C with AVX-VNNI (256-bit `vpdpbusd`; Alder Lake and later, Zen 5), no AVX-512.
+    case avxvnni
+    /// C with AVX2 (`vpmaddubsw` + `vpmaddwd`; Haswell and later, Zen).
+    case avx2
     /// Swift, any CPU.
     case portable
 
@@ -14,6 +18,8 @@ enum Int8KernelBackend: Sendable, CaseIterable {
         var list: [Int8KernelBackend] = []
         if bita_cpu_has_amx_int8() != 0 { list.append(.amx) }
         if bita_cpu_has_avx512vnni() != 0 { list.append(.avx512vnni) }
+        if bita_cpu_has_avxvnni() != 0 { list.append(.avxvnni) }
+        if bita_cpu_has_avx2() != 0 { list.append(.avx2) }
         list.append(.portable)
         return list
     }()
@@ -46,7 +52,7 @@ public func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutab
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
     pool.defaultWorkspace.withLock { workspace in
         if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(w.cols, 4096), threads: pool.threads) }
-        matmul(w, workspace!.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+        matmul(w, workspace!.prepare(x, n: n, cols: w.cols, pool: pool), y, pool: pool, backend: nil)
     }
 }
 
@@ -54,7 +60,7 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: Un
 /// x[j * w.cols ..< (j + 1) * w.cols]; y is [n][w.rows].
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>,
                    pool: ThreadPool, workspace: MatmulWorkspace) {
-    matmul(w, workspace.prepare(x, n: n, cols: w.cols), y, pool: pool, backend: nil)
+    matmul(w, workspace.prepare(x, n: n, cols: w.cols, pool: pool), y, pool: pool, backend: nil)
 }
 
 /// `backend`: nil chooses by n (Int8KernelBackend.best); tests force each one.
@@ -73,14 +79,19 @@ func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutablePoint
         let tasks = threads == 1 ? 1 : min(panelCount, 4 * threads)
         let backend = backend ?? Int8KernelBackend.best(columns: n)
         switch backend {
-        case .avx512vnni, .amx:
+        case .amx, .avx512vnni, .avxvnni, .avx2:
             var matrix = BitaPanelMatrix(panels: w.panels!.assumingMemoryBound(to: UInt8.self),
                                          panelBytes: Int64(w.panelBytes), blocks: Int32(w.cols / 32),
                                          codeBytes: Int32(format.codeBytes), offset: format.offset,
                                          hasMin: format.hasMin ? 1 : 0)
             withUnsafePointer(to: &matrix) { matrix in
                 withUnsafePointer(to: &columns) { columns in
-                    let kernel = backend == .amx ? bita_int8_panels_amx : bita_int8_panels_avx512vnni
+                    let kernel = switch backend {
+                    case .amx: bita_int8_panels_amx
+                    case .avx512vnni: bita_int8_panels_avx512vnni
+                    case .avxvnni: bita_int8_panels_avxvnni
+                    default: bita_int8_panels_avx2
+                    }
                     pool.parallelFor(tasks) { t in
                         kernel(matrix, columns, Int32(n), Int64(t * panelCount / tasks),
                                Int64((t + 1) * panelCount / tasks), Int64(w.rows), y, Int64(w.rows))

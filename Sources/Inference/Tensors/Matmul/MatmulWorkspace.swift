@@ -75,17 +75,27 @@ public final class MatmulWorkspace: @unchecked Sendable {
 
     /// Quantizes n activation columns (column j = x[j * cols ..< (j + 1) * cols]) once, so that
     /// several matrices with the same input (q/k/v, gate/up) can share the work. `x` must stay
-    /// valid and unchanged while the result is used (the Float path reads it).
-    public func prepare(_ x: UnsafePointer<Float>, n: Int, cols: Int) -> PreparedActivations {
+    /// valid and unchanged while the result is used (the Float path reads it). With a pool,
+    /// many columns (prefill) are quantized in parallel.
+    public func prepare(_ x: UnsafePointer<Float>, n: Int, cols: Int, pool: ThreadPool? = nil) -> PreparedActivations {
         precondition(n >= 1 && cols >= 1, "prepare: need n >= 1 and cols >= 1")
         let quantized = cols % 32 == 0
         if quantized {
             reserveColumns(n, cols: cols)
             let blocks = cols / 32
-            for j in 0..<n {
+            let q = q, scale = scale, sum = sum, scaledSum = scaledSum
+            let quantize = { (j: Int) in
                 ActivationQuantization.quantizeColumn(x + j * cols, cols: cols, q: q + j * cols,
                                                       scale: scale + j * blocks, sum: sum + j * blocks,
                                                       scaledSum: scaledSum + j * blocks)
+            }
+            if let pool, pool.threads > 1, n * cols >= 16 * 1024 {
+                let tasks = min(n, 4 * pool.threads)
+                pool.parallelFor(tasks) { t in
+                    for j in (t * n / tasks)..<((t + 1) * n / tasks) { quantize(j) }
+                }
+            } else {
+                for j in 0..<n { quantize(j) }
             }
         }
         return PreparedActivations(x: x, n: n, cols: cols, quantized: quantized, workspace: self)
