@@ -14,19 +14,37 @@ public final class BatchedGreedyGenerator {
     public let model: LlamaModel
     let pool: ThreadPool
     let state: RunState
+    let rope: RopeAngles<Float>
 
     private final class Sequence {
         let id: String
         let prompt: [Int32]
         var response: [Int32] = []
         let cache: KVCache
-        init(id: String, prompt: [Int32], cache: KVCache) { self.id = id; self.prompt = prompt; self.cache = cache }
+        /// Keys again, transposed per layer to [kvHead][e][row] (stride `cache.capacity` per
+        /// e): the score loop then runs over rows with unit stride and vectorizes, while each
+        /// row's dot product still adds its terms in e order, as the engine's does.
+        let transposedKeys: [UnsafeMutablePointer<Float>]
+        init(id: String, prompt: [Int32], cache: KVCache) {
+            self.id = id; self.prompt = prompt; self.cache = cache
+            transposedKeys = (0..<cache.layerCount).map { _ in .allocate(capacity: cache.kvDim * cache.capacity) }
+        }
+        deinit { transposedKeys.forEach { $0.deallocate() } }
+
+        func storeTransposed(layer l: Int, rows: Range<Int>) {
+            let kvDim = cache.kvDim, cap = cache.capacity
+            let src = cache.keys[l], dst = transposedKeys[l]
+            for r in rows { for c in 0..<kvDim { dst[c * cap + r] = src[r * kvDim + c] } }
+        }
     }
 
     public init(model: LlamaModel, threads: Int) {
         self.model = model
         pool = ThreadPool(threads: threads)
         state = RunState(pool: pool)
+        let c = model.config
+        rope = RopeAngles(headDim: c.headDim, rotatedDims: c.ropeDimensionCount, base: c.ropeFreqBase,
+                          positions: c.contextLength)
     }
 
     /// Answers every prompt (up to `maxTokens` tokens, ending with the first stop token when one
@@ -59,6 +77,7 @@ public final class BatchedGreedyGenerator {
                     }
                     i += piece.count
                 }
+                for l in 0..<c.layerCount { s.storeTransposed(layer: l, rows: 0..<s.cache.count) }
                 s.response.append(logits.withUnsafeBufferPointer { SamplingParameters.argmax($0.baseAddress!, count: vocab) })
                 if done(s) { try finished(TuningRecord(id: s.id, promptTokens: s.prompt, responseTokens: s.response)) } else { active.append(s) }
             }
@@ -78,7 +97,7 @@ public final class BatchedGreedyGenerator {
     private func step(_ seqs: [Sequence]) -> [Int32] {
         let c = model.config
         let n = seqs.count
-        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, hd = c.headDim, vocab = c.vocabSize
+        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, vocab = c.vocabSize
         let w = model.weights
         let maxKeys = seqs.map { $0.cache.count + 1 }.max()!
         state.reserve(rows: n, config: c, keys: maxKeys, heads: c.headCount)
@@ -98,10 +117,12 @@ public final class BatchedGreedyGenerator {
             matmul(lw.wk, xb, n: n, k, pool: pool)
             matmul(lw.wv, xb, n: n, v, pool: pool)
             for i in 0..<n {
-                for h in 0..<c.headCount { model.rope.rotate(q + i * dim + h * hd, position: positions[i]) }
-                for h in 0..<c.kvHeadCount { model.rope.rotate(k + i * kvDim + h * hd, position: positions[i]) }
+                // The engine's rotation with angles from the same Double formula, tabulated.
+                rope.rotate(q + i * dim, heads: c.headCount, position: positions[i])
+                rope.rotate(k + i * kvDim, heads: c.kvHeadCount, position: positions[i])
                 (seqs[i].cache.keys[l] + rows[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
                 (seqs[i].cache.values[l] + rows[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
+                seqs[i].storeTransposed(layer: l, rows: rows[i]..<(rows[i] + 1))
             }
             attention(layer: l, seqs, rows: rows)
             matmul(lw.wo, att, n: n, xb, pool: pool)
@@ -132,19 +153,23 @@ public final class BatchedGreedyGenerator {
         let scale = 1 / Float(hd).squareRoot()
         let q = state.q, out = state.attentionOut
         let scoreStride = state.scoreStride, scores = state.scores
-        let keys = seqs.map { UnsafePointer($0.cache.keys[l]) }, values = seqs.map { UnsafePointer($0.cache.values[l]) }
+        let keys = seqs.map { UnsafePointer($0.transposedKeys[l]) }, values = seqs.map { UnsafePointer($0.cache.values[l]) }
+        let caps = seqs.map(\.cache.capacity)
         pool.parallelFor(n * c.headCount) { task in
             let i = task / c.headCount, h = task % c.headCount
             let off = (h / groups) * hd
             let qi = q + i * dim + h * hd, s = scores + task * scoreStride, oi = out + i * dim + h * hd
-            let kp = keys[i], vp = values[i]
+            let cap = caps[i]
+            let kt = keys[i] + off * cap, vp = values[i]
             let count = rows[i] + 1
+            for r in 0..<count { s[r] = 0 }
+            for e in 0..<hd {
+                let qe = qi[e], ke = kt + e * cap
+                for r in 0..<count { s[r] += qe * ke[r] }
+            }
             var m = -Float.infinity
             for r in 0..<count {
-                var d: Float = 0
-                let kr = kp + r * kvDim + off
-                for e in 0..<hd { d += qi[e] * kr[e] }
-                let sc = d * scale
+                let sc = s[r] * scale
                 s[r] = sc
                 if sc > m { m = sc }
             }
