@@ -89,6 +89,9 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Where real tokens' K/V come from: trainer (F32 sgemm) or engine.")
     var context: String = "trainer"
 
+    @Option(name: .long, help: "Start from this adapter instead of a random one (a new run: new schedule and optimizer state).")
+    var initFrom: String?
+
     @Flag(name: .long, help: "Continue from the checkpoint.")
     var resume = false
 
@@ -254,8 +257,12 @@ struct TuneCommand: AsyncParsableCommand {
         }
         let records = try TuningDataFile.read(path: dataPath)
         let dataset = TuningDataset(records: records, validationFraction: validationFraction)
+        var initial: BiTAAdapter?
+        if let initFrom {
+            do { initial = try BiTAAdapter(contentsOf: initFrom) } catch { throw UserFacingError("\(error)") }
+        }
         let trainer = try AdapterTrainer(model: llama, fingerprint: ModelFingerprint(file: llama.file),
-                                         dataset: dataset, configuration: config)
+                                         dataset: dataset, configuration: config, initial: initial)
         try Self.ensureDirectory(for: outPath)
         try Self.ensureDirectory(for: checkpointPath)
         if resume {
