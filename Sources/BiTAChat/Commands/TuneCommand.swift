@@ -86,8 +86,8 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Mask tokens per group (k).")
     var maskTokens = 3
 
-    @Option(name: .long, help: "Where real tokens' K/V come from: trainer (F32 sgemm) or engine.")
-    var context: String = "trainer"
+    @Option(name: .long, help: "Where real tokens' K/V come from: kernels (engine int8 products, trainer attention), trainer (F32 sgemm) or engine (its forward pass).")
+    var context: String = "kernels"
 
     @Option(name: .long, help: "Start from this adapter instead of a random one (a new run: new schedule and optimizer state).")
     var initFrom: String?
@@ -245,7 +245,7 @@ struct TuneCommand: AsyncParsableCommand {
         config.seed = seed
         config.threads = threads
         guard let source = TuningConfiguration.ContextSource(rawValue: context) else {
-            throw UserFacingError("--context must be trainer or engine, not \(context)")
+            throw UserFacingError("--context must be kernels, trainer or engine, not \(context)")
         }
         config.contextSource = source
         let outPath = out ?? "prompts/\(stem).bita.gguf"

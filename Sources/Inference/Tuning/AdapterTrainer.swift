@@ -149,6 +149,7 @@ public final class AdapterTrainer {
     func context(for tokens: [Int32]) -> ContextKV<Float> {
         switch configuration.contextSource {
         case .trainer: return frozen.encodeContext(tokens, pool: pool)
+        case .kernels: return frozen.encodeContext(tokens, pool: pool, quantizedKernelsOf: model)
         case .engine: return ContextKV(engine: model, tokens: tokens, state: engineState)
         }
     }

@@ -25,8 +25,10 @@ public struct TuningConfiguration: Sendable, Equatable {
     /// "random", or a digest of the adapter training starts from (set by AdapterTrainer).
     public internal(set) var initialization = "random"
     public var seed: UInt64 = 0
-    /// Where real tokens' K/V come from: the trainer's F32 products (fast) or the engine's forward.
-    public var contextSource: ContextSource = .trainer
+    /// Where real tokens' K/V come from: the trainer's F32 products, the engine's int8 kernels
+    /// with the trainer's attention (fastest; closest to the decoder's numbers), or the engine's
+    /// forward pass itself.
+    public var contextSource: ContextSource = .kernels
     /// Mask rows per forward/backward chunk (bounds activation memory: about
     /// rows * layers * (3 dim + 2 kvDim + 2 ff) floats).
     public var maxRowsPerChunk = 256
@@ -36,7 +38,7 @@ public struct TuningConfiguration: Sendable, Equatable {
     public var threads = 1
 
     public enum ContextSource: String, Sendable, CaseIterable {
-        case trainer, engine
+        case trainer, kernels, engine
     }
 
     public init() {}
