@@ -268,16 +268,16 @@ struct TuneCommand: AsyncParsableCommand {
         if resume {
             if FileManager.default.fileExists(atPath: checkpointPath) {
                 try trainer.loadCheckpoint(from: checkpointPath)
-                FileHandle.standardError.write(Data("resuming \(checkpointPath) at step \(trainer.step)\n".utf8))
+                printError("resuming \(checkpointPath) at step \(trainer.step)")
             } else {
-                FileHandle.standardError.write(Data("no checkpoint at \(checkpointPath); starting from step 0\n".utf8))
+                printError("no checkpoint at \(checkpointPath); starting from step 0")
             }
         }
         let responseTokens = dataset.training.reduce(0) { $0 + $1.responseTokens.count }
         FileHandle.standardError.write(Data("""
             \(llama.config.name): \(dataset.training.count) training records (\(responseTokens) answer tokens), \
             \(dataset.validation.count) held out; P=\(promptTokens) k=\(maskTokens), \
-            \(BiTAAdapter.random(for: llama.config, fingerprint: ModelFingerprint(file: llama.file), promptCount: promptTokens, maskCount: maskTokens, seed: 0).parameterCount) parameters
+            \(promptTokens * 2 * llama.config.kvDim * llama.config.layerCount + maskTokens * llama.config.dim) parameters
 
             """.utf8))
 
