@@ -44,8 +44,8 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(name: .long, help: "With --generate-data: longest answer, in tokens.")
     var maxAnswerTokens = 512
 
-    @Option(name: .long, help: "With --generate-data: an adapter that speeds up greedy answering (the answers do not change).")
-    var adapter: String?
+    @Option(name: .long, help: "With --generate-data: answers decoded together (batched; the answers do not depend on it).")
+    var generateWidth = 32
 
     @Option(name: .long, help: "Adapter file to write.")
     var out: String?
@@ -86,8 +86,11 @@ struct TuneCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Mask tokens per group (k).")
     var maskTokens = 3
 
-    @Option(name: .long, help: "Where real tokens' K/V come from: trainer (F32 sgemm) or engine.")
-    var context: String = "trainer"
+    @Option(name: .long, help: "Where real tokens' K/V come from: kernels (engine int8 products, trainer attention), trainer (F32 sgemm) or engine (its forward pass).")
+    var context: String = "kernels"
+
+    @Option(name: .long, help: "Start from this adapter instead of a random one (a new run: new schedule and optimizer state).")
+    var initFrom: String?
 
     @Flag(name: .long, help: "Continue from the checkpoint.")
     var resume = false
@@ -150,47 +153,73 @@ struct TuneCommand: AsyncParsableCommand {
         try Self.ensureDirectory(for: dataPath)
         let existing = FileManager.default.fileExists(atPath: dataPath) ? try TuningDataFile.read(path: dataPath) : []
         let done = Set(existing.map(\.id))
-        var bita: BiTAParameters?
-        if let adapter {
-            do {
-                let a = try BiTAAdapter.load(path: adapter, for: llama.config, fingerprint: ModelFingerprint(file: llama.file))
-                bita = BiTAParameters(adapter: a)
-            } catch { throw UserFacingError("\(error)") }
-        }
-        let shape = try TreeShape(parsing: "1,1,1", maskCount: bita?.maskCount ?? 3)
-        let generator = TuningDataGenerator(model: llama, adapter: bita, policy: .fixed(shape), threads: threads)
-        let stops = Self.stopTokens(llama.file)
-
-        var work: [(id: String, prompt: [Int32])] = []
+        let generator = TuningDataGenerator(model: llama, threads: threads)
         if let n = syntheticPrompts {
             let bos = llama.file.int("tokenizer.ggml.bos_token_id").map { [Int32($0)] } ?? []
             let sampled: [[Int32]]
             do {
                 sampled = try generator.sampledPrompts(count: n, prefix: bos, maxSampled: 8, temperature: 1.0, seed: seed)
             } catch { throw UserFacingError("\(error)") }
-            work = sampled.enumerated().map { ("synthetic-\(seed)-\($0.offset)", $0.element) }
-        } else {
-            throw UserFacingError("""
-                answering \(prompts) needs the tokenizer and chat template, which this build does not have yet; \
-                use --synthetic-prompts N for token-level prompts
-                """)
-        }
-        let todo = work.filter { !done.contains($0.id) }
-        FileHandle.standardError.write(Data("\(work.count - todo.count) of \(work.count) prompts already answered in \(dataPath)\n".utf8))
-        var progress = ProgressLine(total: todo.count, unit: "answers")
-        var tokens = 0
-        for item in todo {
-            let response: [Int32]
-            do { response = try generator.respond(to: item.prompt, maxTokens: maxAnswerTokens, stopTokens: stops) } catch {
-                throw UserFacingError("\(error)")
+            let work = sampled.enumerated().map { (id: "synthetic-\(seed)-\($0.offset)", prompt: $0.element) }
+            let todo = work.filter { !done.contains($0.id) }
+            printError("\(work.count - todo.count) of \(work.count) prompts already answered in \(dataPath)")
+            var progress = ProgressLine(total: todo.count, unit: "answers")
+            var tokens = 0
+            try BatchedGreedyGenerator(model: llama, threads: threads).run(
+                todo.map { ($0.id, $0.prompt) }, maxTokens: maxAnswerTokens, stopTokens: Self.stopTokens(llama.file),
+                width: generateWidth) { record in
+                try TuningDataFile.append([record], to: dataPath)
+                tokens += record.responseTokens.count
+                progress.advance(detail: "\(tokens) tokens")
             }
-            try TuningDataFile.append([TuningRecord(id: item.id, promptTokens: item.prompt, responseTokens: response)],
-                                      to: dataPath)
-            tokens += response.count
-            progress.advance(detail: "\(tokens) tokens")
+            progress.finish(detail: "\(tokens) tokens written to \(dataPath)")
+            return
+        }
+
+        // Chat prompts: every turn of every prompt becomes a record; later turns carry the
+        // model's own earlier answers, rendered like the chat and the bench render them. Turn t
+        // of all prompts is answered (batched) before turn t + 1.
+        let tokenizer: Tokenizer
+        do { tokenizer = try Tokenizer(gguf: llama.file) } catch { throw UserFacingError("\(error)") }
+        var template = tokenizer.chatTemplate
+        template.systemPrompt = nil
+        let items = try TunePrompt.read(prompts)
+        let stops = tokenizer.endOfGenerationIDs
+        let byID = Dictionary(existing.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let total = items.reduce(0) { $0 + $1.turns.count }
+        let remaining = items.reduce(0) { n, p in n + p.turns.indices.filter { !done.contains(p.recordID(turn: $0)) }.count }
+        printError("\(total - remaining) of \(total) turns already answered in \(dataPath)")
+        var progress = ProgressLine(total: remaining, unit: "answers")
+        var tokens = 0
+        var conversations = items.map { [ChatMessage(role: .system, content: $0.system ?? ChatDefaults.systemPrompt)] }
+        let batched = BatchedGreedyGenerator(model: llama, threads: threads)
+        func assistant(_ response: [Int32]) -> ChatMessage {
+            ChatMessage(role: .assistant, content: tokenizer.decode(response.filter { !stops.contains($0) }))
+        }
+        for t in 0..<(items.map(\.turns.count).max() ?? 0) {
+            var work: [(id: String, tokens: [Int32])] = []
+            var owner: [String: Int] = [:]
+            for (i, p) in items.enumerated() where p.turns.count > t {
+                conversations[i].append(ChatMessage(role: .user, content: p.turns[t]))
+                let id = p.recordID(turn: t)
+                if let old = byID[id] {
+                    conversations[i].append(assistant(old.responseTokens))
+                } else {
+                    work.append((id, tokenizer.encode(conversation: conversations[i], template: template)))
+                    owner[id] = i
+                }
+            }
+            try batched.run(work, maxTokens: maxAnswerTokens, stopTokens: stops, width: generateWidth) { record in
+                try TuningDataFile.append([record], to: dataPath)
+                conversations[owner[record.id]!].append(assistant(record.responseTokens))
+                tokens += record.responseTokens.count
+                progress.advance(detail: "\(tokens) tokens")
+            }
         }
         progress.finish(detail: "\(tokens) tokens written to \(dataPath)")
     }
+
+    func printError(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
     static func stopTokens(_ file: GGUFFile) -> Set<Int32> {
         var s: Set<Int32> = []
@@ -216,7 +245,7 @@ struct TuneCommand: AsyncParsableCommand {
         config.seed = seed
         config.threads = threads
         guard let source = TuningConfiguration.ContextSource(rawValue: context) else {
-            throw UserFacingError("--context must be trainer or engine, not \(context)")
+            throw UserFacingError("--context must be kernels, trainer or engine, not \(context)")
         }
         config.contextSource = source
         let outPath = out ?? "prompts/\(stem).bita.gguf"
@@ -228,23 +257,27 @@ struct TuneCommand: AsyncParsableCommand {
         }
         let records = try TuningDataFile.read(path: dataPath)
         let dataset = TuningDataset(records: records, validationFraction: validationFraction)
+        var initial: BiTAAdapter?
+        if let initFrom {
+            do { initial = try BiTAAdapter(contentsOf: initFrom) } catch { throw UserFacingError("\(error)") }
+        }
         let trainer = try AdapterTrainer(model: llama, fingerprint: ModelFingerprint(file: llama.file),
-                                         dataset: dataset, configuration: config)
+                                         dataset: dataset, configuration: config, initial: initial)
         try Self.ensureDirectory(for: outPath)
         try Self.ensureDirectory(for: checkpointPath)
         if resume {
             if FileManager.default.fileExists(atPath: checkpointPath) {
                 try trainer.loadCheckpoint(from: checkpointPath)
-                FileHandle.standardError.write(Data("resuming \(checkpointPath) at step \(trainer.step)\n".utf8))
+                printError("resuming \(checkpointPath) at step \(trainer.step)")
             } else {
-                FileHandle.standardError.write(Data("no checkpoint at \(checkpointPath); starting from step 0\n".utf8))
+                printError("no checkpoint at \(checkpointPath); starting from step 0")
             }
         }
         let responseTokens = dataset.training.reduce(0) { $0 + $1.responseTokens.count }
         FileHandle.standardError.write(Data("""
             \(llama.config.name): \(dataset.training.count) training records (\(responseTokens) answer tokens), \
             \(dataset.validation.count) held out; P=\(promptTokens) k=\(maskTokens), \
-            \(BiTAAdapter.random(for: llama.config, fingerprint: ModelFingerprint(file: llama.file), promptCount: promptTokens, maskCount: maskTokens, seed: 0).parameterCount) parameters
+            \(promptTokens * 2 * llama.config.kvDim * llama.config.layerCount + maskTokens * llama.config.dim) parameters
 
             """.utf8))
 
@@ -299,6 +332,8 @@ struct TuneCommand: AsyncParsableCommand {
             info["bita.train.validation_loss"] = .float64(v.loss)
             info["bita.train.validation_accuracy"] = .array(v.accuracyByDepth.map { .float64($0) })
             info["bita.train.validation_expected_tau"] = .float64(v.expectedTau)
+            // Read by the decoder as its prior on acceptance per depth.
+            for (d, a) in v.accuracyByDepth.enumerated() { info["bita.train.val_top1_depth\(d + 1)"] = .float32(Float(a)) }
             if decodeRecords > 0 {
                 let shape = try TreeShape(parsing: Array(repeating: "1", count: maskTokens).joined(separator: ","),
                                           maskCount: maskTokens)
@@ -323,6 +358,30 @@ struct TuneCommand: AsyncParsableCommand {
 
     func writeAdapter(_ a: BiTAAdapter, to path: String) throws {
         do { try a.write(to: path) } catch { throw UserFacingError("\(error)") }
+    }
+}
+
+/// One instruction prompt of the tuning set: {"id", "category"?, "turns": [user messages], "system"?}.
+struct TunePrompt: Decodable {
+    var id: String
+    var turns: [String]
+    var system: String?
+
+    /// Turn 0 keeps the prompt's id; later turns are "<id>#<turn number>".
+    func recordID(turn: Int) -> String { turn == 0 ? id : "\(id)#\(turn + 1)" }
+
+    static func read(_ path: String) throws -> [TunePrompt] {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw UserFacingError("cannot read the tuning prompts \(path)")
+        }
+        var out: [TunePrompt] = []
+        for (n, line) in data.split(separator: UInt8(ascii: "\n")).enumerated() where !line.isEmpty {
+            do { out.append(try JSONDecoder().decode(TunePrompt.self, from: Data(line))) } catch {
+                throw UserFacingError("\(path):\(n + 1): not a prompt record ({id, turns:[...], system?}): \(error)")
+            }
+            if out.last!.turns.isEmpty { throw UserFacingError("\(path):\(n + 1): the prompt has no turns") }
+        }
+        return out
     }
 }
 

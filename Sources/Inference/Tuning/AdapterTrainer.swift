@@ -41,7 +41,7 @@ public struct TuningValidationReport: Sendable {
 /// its settings and data, and a checkpoint needs no generator state beyond the step.
 public final class AdapterTrainer {
     public let model: LlamaModel
-    public let configuration: TuningConfiguration
+    public private(set) var configuration: TuningConfiguration
     public let dataset: TuningDataset
     public let base: BiTAAdapter.BaseModel
     public let schedule: LearningRateSchedule
@@ -65,8 +65,10 @@ public final class AdapterTrainer {
     private let engineState: RunState
     private var epochOrder: (epoch: Int, order: [Int]) = (-1, [])
 
+    /// - Parameter initial: an adapter to start from (e.g. to continue training with a new
+    ///   schedule); its P and k must match the configuration. Default: N(0, initialStd^2).
     public init(model: LlamaModel, fingerprint: ModelFingerprint, dataset: TuningDataset,
-                configuration: TuningConfiguration) throws(TuningError) {
+                configuration: TuningConfiguration, initial: BiTAAdapter? = nil) throws(TuningError) {
         try configuration.validate()
         let c = model.config
         guard !dataset.training.isEmpty else {
@@ -80,6 +82,15 @@ public final class AdapterTrainer {
                 throw .sequenceTooLong(id: r.id, length: r.sequence.count, contextLength: c.contextLength)
             }
         }
+        if let initial {
+            do { try initial.checkCompatible(with: c, fingerprint: fingerprint) } catch {
+                throw .invalidSetting("the starting adapter does not fit the model: \(error)")
+            }
+            guard initial.promptCount == configuration.promptCount, initial.maskCount == configuration.maskCount else {
+                throw .invalidSetting("the starting adapter has P=\(initial.promptCount), k=\(initial.maskCount); "
+                    + "set --prompt-tokens and --mask-tokens to match")
+            }
+        }
         self.model = model
         self.configuration = configuration
         self.dataset = dataset
@@ -91,10 +102,16 @@ public final class AdapterTrainer {
         pool = ThreadPool(threads: configuration.threads)
         frozen = FrozenModel(model: model)
         pass = MaskPass(model: frozen, pool: pool, maxRows: configuration.maxRowsPerChunk)
-        let initial = BiTAAdapter.random(for: c, fingerprint: fingerprint, promptCount: configuration.promptCount,
-                                         maskCount: configuration.maskCount, seed: configuration.seed)
-        parameters = AdapterTensors(adapter: initial)
-        if configuration.initialStd != 0.02 {
+        let random = BiTAAdapter.random(for: c, fingerprint: fingerprint, promptCount: configuration.promptCount,
+                                        maskCount: configuration.maskCount, seed: configuration.seed)
+        parameters = AdapterTensors(adapter: initial ?? random)
+        if let initial {
+            var h: UInt64 = 0xcbf2_9ce4_8422_2325
+            for block in initial.promptKeys + initial.promptValues + [initial.maskEmbeddings] {
+                for v in block { h = (h ^ UInt64(v.bitPattern)) &* 0x100_0000_01b3 }
+            }
+            self.configuration.initialization = "adapter " + String(h, radix: 16)
+        } else if configuration.initialStd != 0.02 {
             let factor = Float(configuration.initialStd / 0.02)
             for b in parameters.buffers { for i in 0..<b.count { b[i] *= factor } }
         }
@@ -132,6 +149,7 @@ public final class AdapterTrainer {
     func context(for tokens: [Int32]) -> ContextKV<Float> {
         switch configuration.contextSource {
         case .trainer: return frozen.encodeContext(tokens, pool: pool)
+        case .kernels: return frozen.encodeContext(tokens, pool: pool, quantizedKernelsOf: model)
         case .engine: return ContextKV(engine: model, tokens: tokens, state: engineState)
         }
     }

@@ -41,11 +41,53 @@ extension ContextKV where T == Float {
     }
 }
 
+extension FrozenModel where T == Float {
+    /// The context with the engine's int8 matmul kernels for the linear layers (the products the
+    /// decoder itself computes, about twice as fast as sgemm for a few hundred rows) and the
+    /// trainer's attention. `model` must be the model this was made from.
+    func encodeContext(_ tokens: [Int32], pool: ThreadPool, quantizedKernelsOf model: LlamaModel) -> ContextKV<Float> {
+        precondition(model.config == config, "encodeContext: another model's kernels")
+        return encodeContext(tokens, pool: pool) { l, role, x, rows, y in
+            let lw = model.weights.layers[l]
+            let w: WeightMatrix
+            switch role {
+            case .q: w = lw.wq
+            case .k: w = lw.wk
+            case .v: w = lw.wv
+            case .o: w = lw.wo
+            case .gate: w = lw.wGate
+            case .up: w = lw.wUp
+            case .down: w = lw.wDown
+            }
+            matmul(w, x, n: rows, y, pool: pool)
+        }
+    }
+}
+
 extension FrozenModel {
     /// The context computed by the trainer's own batched products (sgemm): the same function as
     /// `ContextKV(engine:)` up to summation order, usually much faster for long sequences, and
     /// available in Double for gradient checks. The last layer stops after its K/V.
     func encodeContext(_ tokens: [Int32], pool: ThreadPool) -> ContextKV<T> {
+        encodeContext(tokens, pool: pool) { l, role, x, rows, y in
+            let lw = self.layers[l], dim = self.config.dim, kvDim = self.config.kvDim, ff = self.config.feedForwardDim
+            switch role {
+            case .q: LayerMath.linear(x, rows: rows, lw.wq, inputs: dim, outputs: dim, y)
+            case .k: LayerMath.linear(x, rows: rows, lw.wk, inputs: dim, outputs: kvDim, y)
+            case .v: LayerMath.linear(x, rows: rows, lw.wv, inputs: dim, outputs: kvDim, y)
+            case .o: LayerMath.linear(x, rows: rows, lw.wo, inputs: dim, outputs: dim, y)
+            case .gate: LayerMath.linear(x, rows: rows, lw.wGate, inputs: dim, outputs: ff, y)
+            case .up: LayerMath.linear(x, rows: rows, lw.wUp, inputs: dim, outputs: ff, y)
+            case .down: LayerMath.linear(x, rows: rows, lw.wDown, inputs: ff, outputs: dim, y)
+            }
+        }
+    }
+
+    enum LinearRole { case q, k, v, o, gate, up, down }
+
+    /// The context pass with the linear layers supplied by `linear(layer, role, x, rows, y)`.
+    func encodeContext(_ tokens: [Int32], pool: ThreadPool,
+                       linear: (Int, LinearRole, UnsafePointer<T>, Int, UnsafeMutablePointer<T>) -> Void) -> ContextKV<T> {
         let c = config
         let n = tokens.count
         let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim
@@ -63,20 +105,20 @@ extension FrozenModel {
             let lw = layers[l]
             let k = ctx.keys[l].pointer, v = ctx.values[l].pointer
             LayerMath.rmsNorm(x.pointer, lw.attentionNorm, a.pointer, rows: n, dim: dim, eps: eps)
-            LayerMath.linear(a.pointer, rows: n, lw.wk, inputs: dim, outputs: kvDim, k)
-            LayerMath.linear(a.pointer, rows: n, lw.wv, inputs: dim, outputs: kvDim, v)
+            linear(l, .k, a.pointer, n, k)
+            linear(l, .v, a.pointer, n, v)
             for t in 0..<n { rope.rotate(k + t * kvDim, heads: c.kvHeadCount, position: t) }
             if l == c.layerCount - 1 { break }
-            LayerMath.linear(a.pointer, rows: n, lw.wq, inputs: dim, outputs: dim, q.pointer)
+            linear(l, .q, a.pointer, n, q.pointer)
             for t in 0..<n { rope.rotate(q.pointer + t * dim, heads: c.headCount, position: t) }
             causalAttention(q: q.pointer, keys: k, values: v, out: att.pointer, rows: n, pool: pool)
-            LayerMath.linear(att.pointer, rows: n, lw.wo, inputs: dim, outputs: dim, a.pointer)
+            linear(l, .o, att.pointer, n, a.pointer)
             for i in 0..<(n * dim) { x[i] += a[i] }
             LayerMath.rmsNorm(x.pointer, lw.ffnNorm, a.pointer, rows: n, dim: dim, eps: eps)
-            LayerMath.linear(a.pointer, rows: n, lw.wGate, inputs: dim, outputs: ff, gate.pointer)
-            LayerMath.linear(a.pointer, rows: n, lw.wUp, inputs: dim, outputs: ff, up.pointer)
+            linear(l, .gate, a.pointer, n, gate.pointer)
+            linear(l, .up, a.pointer, n, up.pointer)
             LayerMath.swiGLU(gate.pointer, up.pointer, gate.pointer, count: n * ff)
-            LayerMath.linear(gate.pointer, rows: n, lw.wDown, inputs: ff, outputs: dim, a.pointer)
+            linear(l, .down, gate.pointer, n, a.pointer)
             for i in 0..<(n * dim) { x[i] += a[i] }
         }
         return ctx

@@ -50,17 +50,10 @@ final class FrozenModel<T: TrainingScalar>: @unchecked Sendable {
         let row = UnsafeMutablePointer<Float>.allocate(capacity: m.cols)
         defer { row.deallocate() }
         for r in 0..<m.rows {
-            m.dequantizedRow(r, into: row)
+            m.dequantizeRow(r, into: row)
             let dst = out.pointer + r * m.cols
             for c in 0..<m.cols { dst[c] = T(row[c]) }
         }
         return out
-    }
-}
-
-extension WeightMatrix {
-    /// Row r as Float, the values the engine's kernels multiply with.
-    func dequantizedRow(_ r: Int, into out: UnsafeMutablePointer<Float>) {
-        dequantizeRow(r, into: out)
     }
 }

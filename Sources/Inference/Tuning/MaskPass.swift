@@ -234,16 +234,20 @@ final class MaskPass<T: TrainingScalar> {
                 let z = logits + r * vocab
                 var m = z[0], best = 0
                 for j in 1..<vocab where z[j] > m { m = z[j]; best = j }
-                var sum: T = 0
-                for j in 0..<vocab { sum += T.exponential(z[j] - m) }
                 let label = lp[r]
-                losses[r] = m + T.logarithm(sum) - z[label]
-                argmax[r] = best
+                let labelLogit = z[label]
+                var sum: T = 0
                 if backward {
+                    // z becomes exp(z - m), then softmax * lossScale - onehot * lossScale.
+                    for j in 0..<vocab { let e = T.exponential(z[j] - m); z[j] = e; sum += e }
                     let inv = lossScale / sum
-                    for j in 0..<vocab { z[j] = T.exponential(z[j] - m) * inv }
+                    for j in 0..<vocab { z[j] *= inv }
                     z[label] -= lossScale
+                } else {
+                    for j in 0..<vocab { sum += T.exponential(z[j] - m) }
                 }
+                losses[r] = m + T.logarithm(sum) - labelLogit
+                argmax[r] = best
             }
         }
         var stats = MaskPassStatistics(maskCount: maskCount)

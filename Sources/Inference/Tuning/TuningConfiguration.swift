@@ -22,9 +22,13 @@ public struct TuningConfiguration: Sendable, Equatable {
     public var promptDropout = 0.1
     /// Standard deviation of the N(0, std^2) initialisation.
     public var initialStd = 0.02
+    /// "random", or a digest of the adapter training starts from (set by AdapterTrainer).
+    public internal(set) var initialization = "random"
     public var seed: UInt64 = 0
-    /// Where real tokens' K/V come from: the trainer's F32 products (fast) or the engine's forward.
-    public var contextSource: ContextSource = .trainer
+    /// Where real tokens' K/V come from: the trainer's F32 products, the engine's int8 kernels
+    /// with the trainer's attention (fastest; closest to the decoder's numbers), or the engine's
+    /// forward pass itself.
+    public var contextSource: ContextSource = .kernels
     /// Mask rows per forward/backward chunk (bounds activation memory: about
     /// rows * layers * (3 dim + 2 kvDim + 2 ff) floats).
     public var maxRowsPerChunk = 256
@@ -34,7 +38,7 @@ public struct TuningConfiguration: Sendable, Equatable {
     public var threads = 1
 
     public enum ContextSource: String, Sendable, CaseIterable {
-        case trainer, engine
+        case trainer, kernels, engine
     }
 
     public init() {}
@@ -46,7 +50,7 @@ public struct TuningConfiguration: Sendable, Equatable {
          "warmup": "\(warmupSteps)", "final_lr_fraction": "\(finalLearningRateFraction)",
          "weight_decay": "\(weightDecay)", "clip": "\(gradientClip)", "prompt_dropout": "\(promptDropout)",
          "init_std": "\(initialStd)", "seed": "\(seed)", "context": contextSource.rawValue,
-         "max_rows": "\(maxRowsPerChunk)"]
+         "max_rows": "\(maxRowsPerChunk)", "init": initialization]
     }
 
     public func validate() throws(TuningError) {

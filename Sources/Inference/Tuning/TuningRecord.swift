@@ -91,11 +91,12 @@ public struct TuningDataset: Sendable {
     public var validation: [TuningRecord]
 
     /// `validationFraction` of the records (by id hash) go to validation; records too short to
-    /// hold one mask group are dropped.
+    /// hold one mask group are dropped. Both sets are sorted by id, so the order of the cache
+    /// file (e.g. completion order of batched generation) does not matter.
     public init(records: [TuningRecord], validationFraction: Double) {
         training = []
         validation = []
-        for r in records where r.responseTokens.count >= 2 {
+        for r in records.sorted(by: { $0.id < $1.id }) where r.responseTokens.count >= 2 {
             if Self.unitHash(r.id) < validationFraction { validation.append(r) } else { training.append(r) }
         }
     }

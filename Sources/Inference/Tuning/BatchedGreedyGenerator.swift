@@ -1,0 +1,190 @@
+import Foundation
+
+/// Greedy answers for many prompts at once, for making tuning data. Each sequence has its own
+/// KV cache; one decode step runs one new token of every active sequence through the layers
+/// together, so each quantized weight block is streamed once per step for all of them (the
+/// single-sequence decoder streams every weight once per token).
+///
+/// The answers are the engine's own greedy answers, bit for bit: prompts are prefilled with
+/// LlamaModel.forward, and a decode step repeats LlamaModel.forward's per-row arithmetic in the
+/// same order (the engine's matmul kernels give each column the same bits for any batch width;
+/// norms, RoPE, attention over cache rows 0...pos, SwiGLU and residual adds are per row).
+/// TuningDataGeneratorTests pins this against SpeculativeDecoder.
+public final class BatchedGreedyGenerator {
+    public let model: LlamaModel
+    let pool: ThreadPool
+    let state: RunState
+    let rope: RopeAngles<Float>
+
+    private final class Sequence {
+        let id: String
+        let prompt: [Int32]
+        var response: [Int32] = []
+        let cache: KVCache
+        /// Keys again, transposed per layer to [kvHead][e][row] (stride `cache.capacity` per
+        /// e): the score loop then runs over rows with unit stride and vectorizes, while each
+        /// row's dot product still adds its terms in e order, as the engine's does.
+        let transposedKeys: [UnsafeMutablePointer<Float>]
+        init(id: String, prompt: [Int32], cache: KVCache) {
+            self.id = id; self.prompt = prompt; self.cache = cache
+            transposedKeys = (0..<cache.layerCount).map { _ in .allocate(capacity: cache.kvDim * cache.capacity) }
+        }
+        deinit { transposedKeys.forEach { $0.deallocate() } }
+
+        func storeTransposed(layer l: Int, rows: Range<Int>) {
+            let kvDim = cache.kvDim, cap = cache.capacity
+            let src = cache.keys[l], dst = transposedKeys[l]
+            for r in rows { for c in 0..<kvDim { dst[c * cap + r] = src[r * kvDim + c] } }
+        }
+    }
+
+    public init(model: LlamaModel, threads: Int) {
+        self.model = model
+        pool = ThreadPool(threads: threads)
+        state = RunState(pool: pool)
+        let c = model.config
+        rope = RopeAngles(headDim: c.headDim, rotatedDims: c.ropeDimensionCount, base: c.ropeFreqBase,
+                          positions: c.contextLength)
+    }
+
+    /// Answers every prompt (up to `maxTokens` tokens, ending with the first stop token when one
+    /// comes, which is kept) with at most `width` sequences in flight; `finished` is called in
+    /// completion order. Prompts longer than the context (with room for the answer) are skipped.
+    public func run(_ prompts: [(id: String, tokens: [Int32])], maxTokens: Int, stopTokens: Set<Int32>, width: Int,
+                    finished: (TuningRecord) throws -> Void) rethrows {
+        let c = model.config
+        let vocab = c.vocabSize
+        var waiting = prompts[...]
+        var active: [Sequence] = []
+        var logits = [Float](repeating: 0, count: vocab)
+        func done(_ s: Sequence) -> Bool {
+            s.response.count >= maxTokens || stopTokens.contains(s.response.last ?? -1)
+                || s.cache.count + 1 > s.cache.capacity
+        }
+        while !waiting.isEmpty || !active.isEmpty {
+            // Refill: prefill new prompts with the engine and take their first answer token.
+            while active.count < width, let next = waiting.popFirst() {
+                guard !next.tokens.isEmpty, next.tokens.count + 1 < c.contextLength else { continue }
+                let s = Sequence(id: next.id, prompt: next.tokens,
+                                 cache: model.makeCache(capacity: min(next.tokens.count + maxTokens, c.contextLength)))
+                var i = 0
+                while i < s.prompt.count {
+                    let piece = Array(s.prompt[i..<min(i + 64, s.prompt.count)])
+                    let last = i + piece.count == s.prompt.count
+                    logits.withUnsafeMutableBufferPointer {
+                        model.forward(.causal(tokens: piece, startPosition: i), cache: s.cache, state: state,
+                                      logitRows: last ? [piece.count - 1] : [], logits: $0.baseAddress!)
+                    }
+                    i += piece.count
+                }
+                for l in 0..<c.layerCount { s.storeTransposed(layer: l, rows: 0..<s.cache.count) }
+                s.response.append(logits.withUnsafeBufferPointer { SamplingParameters.argmax($0.baseAddress!, count: vocab) })
+                if done(s) { try finished(TuningRecord(id: s.id, promptTokens: s.prompt, responseTokens: s.response)) } else { active.append(s) }
+            }
+            guard !active.isEmpty else { continue }
+            let next = step(active)
+            var still: [Sequence] = []
+            for (s, t) in zip(active, next) {
+                s.response.append(t)
+                if done(s) { try finished(TuningRecord(id: s.id, promptTokens: s.prompt, responseTokens: s.response)) } else { still.append(s) }
+            }
+            active = still
+        }
+    }
+
+    /// Runs the newest token of every sequence (one row each, at position cache.count) and
+    /// returns each row's argmax.
+    private func step(_ seqs: [Sequence]) -> [Int32] {
+        let c = model.config
+        let n = seqs.count
+        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, vocab = c.vocabSize
+        let w = model.weights
+        let maxKeys = seqs.map { $0.cache.count + 1 }.max()!
+        state.reserve(rows: n, config: c, keys: maxKeys, heads: c.headCount)
+        let x = state.x, xb = state.xb, q = state.q, k = state.k, v = state.v
+        let att = state.attentionOut, h1 = state.hidden1, h2 = state.hidden2
+        for (i, s) in seqs.enumerated() {
+            let t = s.response.last!
+            let e = w.tokenEmbedding
+            dequantizeRow(e.type, e.base + Int(t) * e.type.byteCount(elements: e.cols)!, count: dim, x + i * dim)
+        }
+        let positions = seqs.map { $0.cache.count }
+        let rows = seqs.map { $0.cache.append(positions: [$0.cache.count]) }
+        for l in 0..<c.layerCount {
+            let lw = w.layers[l]
+            for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+            matmul(lw.wq, xb, n: n, q, pool: pool)
+            matmul(lw.wk, xb, n: n, k, pool: pool)
+            matmul(lw.wv, xb, n: n, v, pool: pool)
+            for i in 0..<n {
+                // The engine's rotation with angles from the same Double formula, tabulated.
+                rope.rotate(q + i * dim, heads: c.headCount, position: positions[i])
+                rope.rotate(k + i * kvDim, heads: c.kvHeadCount, position: positions[i])
+                (seqs[i].cache.keys[l] + rows[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
+                (seqs[i].cache.values[l] + rows[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
+                seqs[i].storeTransposed(layer: l, rows: rows[i]..<(rows[i] + 1))
+            }
+            attention(layer: l, seqs, rows: rows)
+            matmul(lw.wo, att, n: n, xb, pool: pool)
+            for i in 0..<(n * dim) { x[i] += xb[i] }
+            for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+            matmul(lw.wGate, xb, n: n, h1, pool: pool)
+            matmul(lw.wUp, xb, n: n, h2, pool: pool)
+            for i in 0..<(n * ff) {
+                let g = h1[i]
+                h1[i] = g / (1 + expf(-g)) * h2[i]
+            }
+            matmul(lw.wDown, h1, n: n, xb, pool: pool)
+            for i in 0..<(n * dim) { x[i] += xb[i] }
+        }
+        for i in 0..<n { rmsNorm(x + i * dim, w.outputNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: n * vocab)
+        defer { logits.deallocate() }
+        matmul(w.output, xb, n: n, logits, pool: pool)
+        return (0..<n).map { SamplingParameters.argmax(logits + $0 * vocab, count: vocab) }
+    }
+
+    /// Row i attends its own cache rows 0...rows[i] in order (the engine's order for a
+    /// one-row batch: cache rows, then the row itself).
+    private func attention(layer l: Int, _ seqs: [Sequence], rows: [Int]) {
+        let c = model.config
+        let n = seqs.count, hd = c.headDim, dim = c.dim, kvDim = c.kvDim
+        let groups = c.headCount / c.kvHeadCount
+        let scale = 1 / Float(hd).squareRoot()
+        let q = state.q, out = state.attentionOut
+        let scoreStride = state.scoreStride, scores = state.scores
+        let keys = seqs.map { UnsafePointer($0.transposedKeys[l]) }, values = seqs.map { UnsafePointer($0.cache.values[l]) }
+        let caps = seqs.map(\.cache.capacity)
+        pool.parallelFor(n * c.headCount) { task in
+            let i = task / c.headCount, h = task % c.headCount
+            let off = (h / groups) * hd
+            let qi = q + i * dim + h * hd, s = scores + task * scoreStride, oi = out + i * dim + h * hd
+            let cap = caps[i]
+            let kt = keys[i] + off * cap, vp = values[i]
+            let count = rows[i] + 1
+            for r in 0..<count { s[r] = 0 }
+            for e in 0..<hd {
+                let qe = qi[e], ke = kt + e * cap
+                for r in 0..<count { s[r] += qe * ke[r] }
+            }
+            var m = -Float.infinity
+            for r in 0..<count {
+                let sc = s[r] * scale
+                s[r] = sc
+                if sc > m { m = sc }
+            }
+            var sum: Float = 0
+            for r in 0..<count {
+                let e = expf(s[r] - m)
+                s[r] = e
+                sum += e
+            }
+            let inv = 1 / sum
+            for e in 0..<hd { oi[e] = 0 }
+            for r in 0..<count {
+                let p = s[r] * inv, vr = vp + r * kvDim + off
+                for e in 0..<hd { oi[e] += p * vr[e] }
+            }
+        }
+    }
+}
