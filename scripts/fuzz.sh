@@ -73,14 +73,14 @@ for t in "${targets[@]}"; do
   status=$?
   set -e
   after=$(ls "$artifacts" | wc -l)
-  execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  rate=$(grep -o 'stat::average_exec_per_sec: [0-9]*' "$log" | tail -1 | awk '{print $2}')
-  last=$(grep -E '^#[0-9]+' "$log" | tail -1)
+  execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
+  rate=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' "$log" | tail -1 | awk '{print $2}' || true)
+  last=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
   cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
   ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
   corp=$(sed -n 's/.* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' <<<"$last")
   new=$((after - before))
-  [ "$status" -ne 0 ] || [ "$new" -gt 0 ] && crashed=1
+  if [ "$status" -ne 0 ] || [ "$new" -gt 0 ]; then crashed=1; fi
   summary+=("$(printf '%-14s %6ss %12s %8s %7s %7s %12s %s' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" \
     "$([ "$status" -eq 0 ] && [ "$new" -eq 0 ] && echo ok || echo "CRASH (exit $status, $new new in $artifacts)")")")
 done
