@@ -11,6 +11,7 @@ func runLibFuzzer(_ argc: UnsafeMutablePointer<Int32>,
                   _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>>,
                   _ testOneInput: @convention(c) (UnsafePointer<UInt8>?, Int) -> Int32) -> Int32
 
+GGUFReaderFuzzTarget.prepare()
 var argc = CommandLine.argc
 var argv = CommandLine.unsafeArgv
 exit(runLibFuzzer(&argc, &argv) { data, size in FuzzTargets.libFuzzerEntry(GGUFReaderFuzzTarget.self, data, size) })

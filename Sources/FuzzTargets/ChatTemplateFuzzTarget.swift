@@ -10,6 +10,11 @@ import Inference
 public enum ChatTemplateFuzzTarget: FuzzTarget {
     public static let name = "chat-template"
 
+    public static func prepare() {
+        _ = FuzzModels.smolLM2
+        _ = FuzzModels.stories
+    }
+
     public static func run(_ input: [UInt8]) throws(FuzzPropertyViolation) {
         func fail(_ message: String) -> FuzzPropertyViolation { FuzzPropertyViolation(name, message) }
         let parts = input.split(separator: 0, omittingEmptySubsequences: false)

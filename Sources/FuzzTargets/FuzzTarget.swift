@@ -10,6 +10,13 @@ public protocol FuzzTarget {
     static var name: String { get }
     /// Checks one input. A broken property throws; a refused input returns normally.
     static func run(_ input: [UInt8]) throws(FuzzPropertyViolation)
+    /// Loads what `run` needs once (model vocabularies), before the fuzzer starts its clock:
+    /// a slow first input would otherwise count as a hang.
+    static func prepare()
+}
+
+extension FuzzTarget {
+    public static func prepare() {}
 }
 
 /// A property that must hold for every input did not.

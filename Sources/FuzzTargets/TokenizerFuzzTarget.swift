@@ -10,6 +10,11 @@ import Synchronization
 public enum TokenizerFuzzTarget: FuzzTarget {
     public static let name = "tokenizer"
 
+    public static func prepare() {
+        _ = FuzzModels.smolLM2
+        _ = FuzzModels.stories
+    }
+
     public static func run(_ input: [UInt8]) throws(FuzzPropertyViolation) {
         func fail(_ message: String) -> FuzzPropertyViolation { FuzzPropertyViolation(name, message) }
         guard let control = input.first else { return }
