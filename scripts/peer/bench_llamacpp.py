@@ -20,7 +20,8 @@ Measures, for each thread count (default 1 and 2):
     run); reported in ms and relative to n = 1 (best times).
 
 Inputs: --model GGUF (default models/SmolLM2-135M-Instruct.Q4_1.gguf), --prompts JSONL,
-        --threads 1,2, --max-tokens 256, --repeats 7, --limit N (first N prompts, for quick runs).
+        --threads 1,2, --max-tokens 256, --repeats 7; for quick runs --limit N (first N prompts)
+        or --per-category K (first K prompts of each category).
 Output: JSON at --out (default bench/results/llamacpp.json) and a table on stdout:
   {"generator", "llama_cpp_python", "model", "machine": {cpu, cores, loadavg_start/end},
    "settings": {...}, "threads": {"1": {"decode": {"overall", "per_category"},
@@ -152,6 +153,7 @@ def main():
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--cost-max", type=int, default=64)
     parser.add_argument("--limit", type=int, default=0, help="only the first N prompts (0: all)")
+    parser.add_argument("--per-category", type=int, default=0, help="only the first K prompts of each category (0: all)")
     parser.add_argument("--out", default=os.path.join(root, "bench", "results", "llamacpp.json"))
     args = parser.parse_args()
     thread_counts = [int(t) for t in args.threads.split(",")]
@@ -161,6 +163,9 @@ def main():
               "will distort these timings", file=sys.stderr)
 
     rows = [json.loads(line) for line in open(args.prompts, encoding="utf-8")]
+    if args.per_category:
+        seen = {}
+        rows = [r for r in rows if seen.setdefault(r["category"], []).append(r) or len(seen[r["category"]]) <= args.per_category]
     if args.limit:
         rows = rows[:args.limit]
     peers = {t: Peer(args.model, t, n_ctx=1024) for t in thread_counts}
