@@ -79,8 +79,11 @@ import Testing
 
     @Test func storiesMaskLogitsMatchDecoderBatch() throws {
         for trainerContext in [false, true] {
+            // The engine's attention takes q, K, V and the probabilities at binary16 precision
+            // (llama.cpp's f16 cache); the trainer's differentiable mask pass stays in full
+            // precision. Measured worst 8.5e-4 relative; a wrong mask or position gives > 1e-1.
             try Self.check(modelPath: TestModels.stories260K, sequenceLength: 48, starts: [0, 5, 20, 41],
-                           trainerContext: trainerContext, tolerance: 1e-4)
+                           trainerContext: trainerContext, tolerance: 2e-3)
         }
     }
 
@@ -105,7 +108,9 @@ import Testing
     }
 
     @Test func storiesContextMatchesEngineCache() throws {
-        try Self.checkContext(modelPath: TestModels.stories260K, tokens: 100, tolerance: 1e-5, kernelsTolerance: 1e-5)
+        // sgemm sums in another order, so a value can land one binary16 step (2^-11 relative)
+        // away from the engine's after the cache's half rounding: measured worst 5.4e-4.
+        try Self.checkContext(modelPath: TestModels.stories260K, tokens: 100, tolerance: 1e-3, kernelsTolerance: 1e-5)
     }
 
     @Test(.enabled(if: TestModels.exists(TestModels.smolLM2), "run `make model` first"))

@@ -18,7 +18,7 @@ import Testing
                       promptLength: Int, starts: [Int], perTensor: Int?, seed: UInt64) -> [Report] {
         let model = FrozenModel<Double>(model: llama)
         let pool = ThreadPool(threads: 2)
-        let context = model.encodeContext(sequence, pool: pool)
+        let context = model.encodeContext(sequence, pool: pool, halfPrecisionAttention: false)
         let groups = starts.compactMap { MaskGroup(sequence: sequence, start: $0, maskCount: maskCount) }
         let params: AdapterTensors<Double> = TuningTestSupport.randomAdapter(llama.config, promptCount: promptCount,
                                                                              maskCount: maskCount, std: 0.5, seed: seed)
@@ -97,7 +97,7 @@ import Testing
         let pool = ThreadPool(threads: 2)
         func gradients<T: TrainingScalar>(_: T.Type) -> (Double, [[Double]]) {
             let model = FrozenModel<T>(model: llama)
-            let context = model.encodeContext(sequence, pool: pool)
+            let context = model.encodeContext(sequence, pool: pool, halfPrecisionAttention: false)
             let groups = [9, 20, 33].compactMap { MaskGroup(sequence: sequence, start: $0, maskCount: 3) }
             let params: AdapterTensors<T> = TuningTestSupport.randomAdapter(llama.config, promptCount: 4, maskCount: 3,
                                                                             std: 0.5, seed: 2)

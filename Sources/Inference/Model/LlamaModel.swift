@@ -17,7 +17,8 @@ public final class LlamaModel: Sendable {
         self.file = file
         config = try LlamaConfig(file: file)
         weights = try LlamaWeights(file: file, config: config)
-        rope = RopeTable(headDim: config.headDim, rotatedDims: config.ropeDimensionCount, base: config.ropeFreqBase)
+        rope = RopeTable(headDim: config.headDim, rotatedDims: config.ropeDimensionCount, base: config.ropeFreqBase,
+                         positions: config.contextLength)
     }
 
     public convenience init(path: String) throws {
@@ -69,8 +70,15 @@ public final class LlamaModel: Sendable {
                 for h in 0..<c.headCount { rope.rotate(q + i * dim + h * hd, position: pos) }
                 for h in 0..<c.kvHeadCount { rope.rotate(k + i * kvDim + h * hd, position: pos) }
             }
-            (cache.keys[l] + start * kvDim).update(from: k, count: n * kvDim)
-            (cache.values[l] + start * kvDim).update(from: v, count: n * kvDim)
+            // Attention runs at llama.cpp's default KV precision: keys, values and queries are
+            // rounded to IEEE half (its f16 cache and the f16 conversion of q for the K dot).
+            // Stored as Float: the rounding is what matters for agreement, not the bytes.
+            let ck = cache.keys[l] + start * kvDim, cv = cache.values[l] + start * kvDim
+            for e in 0..<(n * kvDim) {
+                ck[e] = roundedToHalfPrecision(k[e])
+                cv[e] = roundedToHalfPrecision(v[e])
+            }
+            for e in 0..<(n * dim) { q[e] = roundedToHalfPrecision(q[e]) }
 
             attention(layer: l, batch: batch, start: start, cache: cache, promptKV: promptKV, state: state)
 
@@ -141,7 +149,8 @@ public final class LlamaModel: Sendable {
             for e in 0..<hd { oi[e] = 0 }
             var t = 0
             @inline(__always) func accumulate(_ vp: UnsafePointer<Float>) {
-                let p = s[t] * inv
+                // Probabilities enter the V product as halves, as in llama.cpp's f16 V cache path.
+                let p = roundedToHalfPrecision(s[t] * inv)
                 for e in 0..<hd { oi[e] += p * vp[e] }
                 t += 1
             }

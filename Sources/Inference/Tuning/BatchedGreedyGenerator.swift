@@ -117,11 +117,16 @@ public final class BatchedGreedyGenerator {
             matmul(lw.wk, xb, n: n, k, pool: pool)
             matmul(lw.wv, xb, n: n, v, pool: pool)
             for i in 0..<n {
-                // The engine's rotation with angles from the same Double formula, tabulated.
+                // The engine's rotation and angles (RopeTable.angles), tabulated.
                 rope.rotate(q + i * dim, heads: c.headCount, position: positions[i])
                 rope.rotate(k + i * kvDim, heads: c.kvHeadCount, position: positions[i])
-                (seqs[i].cache.keys[l] + rows[i] * kvDim).update(from: k + i * kvDim, count: kvDim)
-                (seqs[i].cache.values[l] + rows[i] * kvDim).update(from: v + i * kvDim, count: kvDim)
+                // Half-precision K, V and q, as the engine's attention (LlamaModel.forward).
+                let ck = seqs[i].cache.keys[l] + rows[i] * kvDim, cv = seqs[i].cache.values[l] + rows[i] * kvDim
+                for e in 0..<kvDim {
+                    ck[e] = roundedToHalfPrecision(k[i * kvDim + e])
+                    cv[e] = roundedToHalfPrecision(v[i * kvDim + e])
+                }
+                for e in 0..<dim { q[i * dim + e] = roundedToHalfPrecision(q[i * dim + e]) }
                 seqs[i].storeTransposed(layer: l, rows: rows[i]..<(rows[i] + 1))
             }
             attention(layer: l, seqs, rows: rows)
@@ -182,7 +187,7 @@ public final class BatchedGreedyGenerator {
             let inv = 1 / sum
             for e in 0..<hd { oi[e] = 0 }
             for r in 0..<count {
-                let p = s[r] * inv, vr = vp + r * kvDim + off
+                let p = roundedToHalfPrecision(s[r] * inv), vr = vp + r * kvDim + off
                 for e in 0..<hd { oi[e] += p * vr[e] }
             }
         }

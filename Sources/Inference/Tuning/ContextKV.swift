@@ -47,7 +47,7 @@ extension FrozenModel where T == Float {
     /// trainer's attention. `model` must be the model this was made from.
     func encodeContext(_ tokens: [Int32], pool: ThreadPool, quantizedKernelsOf model: LlamaModel) -> ContextKV<Float> {
         precondition(model.config == config, "encodeContext: another model's kernels")
-        return encodeContext(tokens, pool: pool) { l, role, x, rows, y in
+        return encodeContext(tokens, pool: pool, halfPrecisionAttention: true) { l, role, x, rows, y in
             let lw = model.weights.layers[l]
             let w: WeightMatrix
             switch role {
@@ -68,8 +68,10 @@ extension FrozenModel {
     /// The context computed by the trainer's own batched products (sgemm): the same function as
     /// `ContextKV(engine:)` up to summation order, usually much faster for long sequences, and
     /// available in Double for gradient checks. The last layer stops after its K/V.
-    func encodeContext(_ tokens: [Int32], pool: ThreadPool) -> ContextKV<T> {
-        encodeContext(tokens, pool: pool) { l, role, x, rows, y in
+    /// `halfPrecisionAttention`: round q, K, V and the probabilities to binary16 as the engine
+    /// does (true to train for the engine; false for the exact function gradient checks compare).
+    func encodeContext(_ tokens: [Int32], pool: ThreadPool, halfPrecisionAttention: Bool = true) -> ContextKV<T> {
+        encodeContext(tokens, pool: pool, halfPrecisionAttention: halfPrecisionAttention) { l, role, x, rows, y in
             let lw = self.layers[l], dim = self.config.dim, kvDim = self.config.kvDim, ff = self.config.feedForwardDim
             switch role {
             case .q: LayerMath.linear(x, rows: rows, lw.wq, inputs: dim, outputs: dim, y)
@@ -85,8 +87,12 @@ extension FrozenModel {
 
     enum LinearRole { case q, k, v, o, gate, up, down }
 
+    static func roundToHalf(_ x: UnsafeMutablePointer<T>, count: Int) {
+        for i in 0..<count { x[i] = T(roundedToHalfPrecision(Float(x[i].doubleValue))) }
+    }
+
     /// The context pass with the linear layers supplied by `linear(layer, role, x, rows, y)`.
-    func encodeContext(_ tokens: [Int32], pool: ThreadPool,
+    func encodeContext(_ tokens: [Int32], pool: ThreadPool, halfPrecisionAttention half: Bool,
                        linear: (Int, LinearRole, UnsafePointer<T>, Int, UnsafeMutablePointer<T>) -> Void) -> ContextKV<T> {
         let c = config
         let n = tokens.count
@@ -108,10 +114,16 @@ extension FrozenModel {
             linear(l, .k, a.pointer, n, k)
             linear(l, .v, a.pointer, n, v)
             for t in 0..<n { rope.rotate(k + t * kvDim, heads: c.kvHeadCount, position: t) }
+            // The engine keeps K, V and q at half precision in attention (LlamaModel.forward).
+            if half {
+                Self.roundToHalf(k, count: n * kvDim)
+                Self.roundToHalf(v, count: n * kvDim)
+            }
             if l == c.layerCount - 1 { break }
             linear(l, .q, a.pointer, n, q.pointer)
             for t in 0..<n { rope.rotate(q.pointer + t * dim, heads: c.headCount, position: t) }
-            causalAttention(q: q.pointer, keys: k, values: v, out: att.pointer, rows: n, pool: pool)
+            if half { Self.roundToHalf(q.pointer, count: n * dim) }
+            causalAttention(q: q.pointer, keys: k, values: v, out: att.pointer, rows: n, half: half, pool: pool)
             linear(l, .o, att.pointer, n, a.pointer)
             for i in 0..<(n * dim) { x[i] += a[i] }
             LayerMath.rmsNorm(x.pointer, lw.ffnNorm, a.pointer, rows: n, dim: dim, eps: eps)
@@ -128,7 +140,7 @@ extension FrozenModel {
     /// 0..<r1 as one matrix product (entries above the diagonal get probability 0), softmax per
     /// row (parallel over rows), then one product with the values.
     private func causalAttention(q: UnsafePointer<T>, keys: UnsafePointer<T>, values: UnsafePointer<T>,
-                                 out: UnsafeMutablePointer<T>, rows n: Int, pool: ThreadPool) {
+                                 out: UnsafeMutablePointer<T>, rows n: Int, half: Bool, pool: ThreadPool) {
         let c = config
         let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
         let scale = 1 / T.squareRoot(T(hd))
@@ -149,7 +161,12 @@ extension FrozenModel {
                     var sum: T = 0
                     for j in 0...t { row[j] = T.exponential(row[j] - mx); sum += row[j] }
                     let inv = 1 / sum
-                    for j in 0...t { row[j] *= inv }
+                    // Probabilities at half precision, as the engine's V product uses them.
+                    if half {
+                        for j in 0...t { row[j] = T(roundedToHalfPrecision(Float((row[j] * inv).doubleValue))) }
+                    } else {
+                        for j in 0...t { row[j] *= inv }
+                    }
                     for j in (t + 1)..<r1 { row[j] = 0 }
                 }
                 T.gemm(transposeA: false, transposeB: false, m: m, n: hd, k: r1, alpha: 1, s, lda: r1,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// RoPE for the trainer: the engine's rotation (RopeTable: pairs (x[2i], x[2i+1]) of a head
-/// rotated by position * base^(-2i / rotatedDims), angles from Double) with cos/sin tabulated per
+/// rotated by position * base^(-2i / rotatedDims), angles by llama.cpp's Float recurrence) with cos/sin tabulated per
 /// position, plus the transposed rotation that carries gradients back.
 struct RopeAngles<T: TrainingScalar>: Sendable {
     let headDim: Int
@@ -12,17 +12,16 @@ struct RopeAngles<T: TrainingScalar>: Sendable {
 
     init(headDim: Int, rotatedDims: Int, base: Float, positions: Int) {
         self.headDim = headDim
-        pairs = rotatedDims / 2
+        let pairs = rotatedDims / 2
+        self.pairs = pairs
         self.positions = positions
         var c = [T](repeating: 0, count: positions * pairs)
         var s = c
         for p in 0..<positions {
-            for i in 0..<pairs {
-                // Same Double arithmetic as RopeTable so Float angles match the engine's bits.
-                let inv = pow(Double(base), -2 * Double(i) / Double(rotatedDims))
-                let theta = Double(p) * inv
-                c[p * pairs + i] = T(cos(theta))
-                s[p * pairs + i] = T(sin(theta))
+            // The engine's angles (RopeTable), so Float angles match its bits.
+            RopeTable.angles(position: p, rotatedDims: rotatedDims, base: base) { i, cosine, sine in
+                c[p * pairs + i] = T(cosine)
+                s[p * pairs + i] = T(sine)
             }
         }
         cosines = c
