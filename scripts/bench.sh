@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # `make bench`: the benchmark suite, one run, one table.
 #
-# Runs llama.cpp (through llama-cpp-python in the peer venv) on prompts/bench.jsonl and prints
-# its table: decode tokens/s per category and overall (1 and 2 threads), 512-token prefill
-# speed and the cost curve cost(n)/cost(1). Results: bench/results/llamacpp.json.
+# Runs llama.cpp (through llama-cpp-python in the peer venv) and then bita-chat (AR and BiTA)
+# on prompts/bench.jsonl with 1 and 2 threads, and prints one table: decode tokens/s per
+# category and overall, tau, ratios, 512-token prefill speed and the cost curves
+# cost(n)/cost(1). Results: bench/results/{llamacpp,bita-chat-t1,bita-chat-t2,summary}.json,
+# table.txt and bench.svg.
 #
 # Environment: BITA_PEER_VENV (default ~/.cache/bita-chat/peer-venv), BITA_MODEL (default
 # models/SmolLM2-135M-Instruct.Q4_1.gguf), BENCH_ARGS (extra arguments for the peer script,
-# e.g. BENCH_ARGS="--limit 6 --max-tokens 64" for a quick run).
+# e.g. BENCH_ARGS="--limit 6 --max-tokens 64" for a quick run), OURS_ARGS (the same for
+# bita-chat bench, e.g. OURS_ARGS="--limit 6 --max-tokens 64"), BITA_CHAT_BIN.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${BITA_PEER_VENV:-$HOME/.cache/bita-chat/peer-venv}"
@@ -30,9 +33,15 @@ echo "== llama.cpp (peer) =="
 # shellcheck disable=SC2086  # BENCH_ARGS is a list of arguments on purpose
 "$PY" scripts/peer/bench_llamacpp.py --model "$MODEL" --out "$RESULTS/llamacpp.json" ${BENCH_ARGS:-}
 
-# ---------------------------------------------------------------------------------------------
-# OUR ENGINE GOES HERE: run `bita-chat bench --json` on the same prompts and settings
-# (first turn, same system prompts, same --max-tokens, threads 1 and 2) into
-# "$RESULTS/bita-chat.json", then merge both JSON files into one table (llama.cpp AR, our AR,
-# our BiTA; tokens/s per category and overall, tau, ratios, cost curves) and chart.
-# ---------------------------------------------------------------------------------------------
+BIN="${BITA_CHAT_BIN:-.build/release/bita-chat}"
+if [ ! -x "$BIN" ]; then
+  echo "bench: $BIN not found; run 'make release' first." >&2
+  exit 1
+fi
+# Same prompts, first turns, greedy, same --max-tokens; threads 1 and 2, right after the peer.
+for t in 1 2; do
+  echo "== bita-chat, $t thread(s) =="
+  # shellcheck disable=SC2086
+  "$BIN" bench --model "$MODEL" --threads "$t" --json ${OURS_ARGS:-} > "$RESULTS/bita-chat-t$t.json"
+done
+python3 scripts/bench_report.py --results "$RESULTS" | tee "$RESULTS/table.txt"

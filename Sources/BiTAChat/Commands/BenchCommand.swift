@@ -67,10 +67,12 @@ struct BenchCommand: AsyncParsableCommand {
             rows.append(BenchRow(id: p.id, category: p.category, ar: ar, bita: bita,
                                  identical: ar.map { $0.tokens == bita.tokens }))
         }
+        if !json { printError("prefill: 512-token prompt, best of 7") }
+        let prefill = try Self.measurePrefill(engine: engine, promptsPath: prompts)
         let report = BenchReport(model: (engine.modelPath as NSString).lastPathComponent,
                                  adapter: engine.adapterPath.map { ($0 as NSString).lastPathComponent } ?? "",
                                  threads: engine.pool.threads, maxTokens: maxTokens, tree: loaded.tree?.description ?? "auto",
-                                 rows: rows, costCurve: (1...64).map { costs.relative($0) })
+                                 rows: rows, costCurve: (1...64).map { costs.relative($0) }, prefill: prefill)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -107,6 +109,33 @@ struct BenchCommand: AsyncParsableCommand {
             messages.append(ChatMessage(role: .assistant, content: engine.tokenizer.decode(answer)))
         }
         return result
+    }
+
+    /// One forward pass over a 512-token prompt from an empty cache, logits of the last row
+    /// only, best and median of 7: the same token stream as scripts/peer/bench_llamacpp.py (the
+    /// first 512 tokens of all first turns of the prompt set joined by blank lines, no template,
+    /// no BOS).
+    static func measurePrefill(engine: Engine, promptsPath: String, length: Int = 512, repeats: Int = 7) throws -> PrefillResult {
+        let text = try readPrompts(promptsPath).map { $0.turns[0] }.joined(separator: "\n\n")
+        let tokens = Array(engine.tokenizer.encode(text, addSpecial: false, parseSpecial: false).prefix(length))
+        guard tokens.count == length else { throw UserFacingError("prefill: the prompt set gives only \(tokens.count) tokens, need \(length)") }
+        let model = engine.model
+        let state = RunState(pool: engine.pool)
+        let cache = model.makeCache(capacity: length)
+        var logits = [Float](repeating: 0, count: model.config.vocabSize)
+        var times: [Double] = []
+        for _ in 0..<repeats {
+            cache.reset()
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            logits.withUnsafeMutableBufferPointer {
+                model.forward(.causal(tokens: tokens, startPosition: 0), cache: cache, state: state,
+                              logitRows: [length - 1], logits: $0.baseAddress!)
+            }
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        times.sort()
+        return PrefillResult(tokens: length, bestMilliseconds: times[0], medianMilliseconds: times[times.count / 2],
+                             tokensPerSecond: Double(length) / times[0] * 1000)
     }
 
     static func readPrompts(_ path: String) throws -> [Prompt] {
@@ -149,6 +178,7 @@ struct BenchReport: Codable {
     var rows: [BenchRow]
     /// cost(n)/cost(1) for n = 1...64 as measured by the decoder's calibration.
     var costCurve: [Double]
+    var prefill: PrefillResult
 
     struct Summary { var arTPS: Double?; var bitaTPS: Double; var tau: Double; var identical: String }
 
@@ -179,7 +209,16 @@ struct BenchReport: Codable {
                          + pad(s.arTPS.map { String(format: "%.2fx", s.bitaTPS / $0) } ?? "-", 9) + s.identical)
         }
         lines.append("")
+        lines.append(String(format: "prefill: %d tokens in %.1f ms (best of 7; median %.1f ms), %.0f tokens/s",
+                            prefill.tokens, prefill.bestMilliseconds, prefill.medianMilliseconds, prefill.tokensPerSecond))
         lines.append("cost(n)/cost(1): " + [1, 2, 4, 8, 16, 32, 64].map { "n=\($0) \(String(format: "%.2f", costCurve[$0 - 1]))" }.joined(separator: "  "))
         return lines.joined(separator: "\n")
     }
+}
+
+struct PrefillResult: Codable {
+    var tokens: Int
+    var bestMilliseconds: Double
+    var medianMilliseconds: Double
+    var tokensPerSecond: Double
 }

@@ -128,9 +128,7 @@ public final class LlamaModel: Sendable {
             var m = -Float.infinity
             var count = 0
             @inline(__always) func score(_ kp: UnsafePointer<Float>) {
-                var d: Float = 0
-                for e in 0..<hd { d += qi[e] * kp[e] }
-                let sc = d * scale
+                let sc = attentionDot(qi, kp, count: hd) * scale
                 s[count] = sc
                 if sc > m { m = sc }
                 count += 1
@@ -146,17 +144,17 @@ public final class LlamaModel: Sendable {
                 sum += e
             }
             let inv = 1 / sum
-            for e in 0..<hd { oi[e] = 0 }
+            var values_ = ValueAccumulator(count: hd, out: oi)
             var t = 0
             @inline(__always) func accumulate(_ vp: UnsafePointer<Float>) {
                 // Probabilities enter the V product as halves, as in llama.cpp's f16 V cache path.
-                let p = roundedToHalfPrecision(s[t] * inv)
-                for e in 0..<hd { oi[e] += p * vp[e] }
+                values_.add(vp, weight: roundedToHalfPrecision(s[t] * inv))
                 t += 1
             }
             if withPrompt { for p in 0..<promptCount { accumulate(pv! + p * kvDim + kvh * hd) } }
             for r in 0..<start { accumulate(values + r * kvDim + kvh * hd) }
             for j in 0..<n where visible[i * n + j] || j == i { accumulate(values + (start + j) * kvDim + kvh * hd) }
+            values_.store()
         }
     }
 }

@@ -21,20 +21,8 @@ public final class BatchedGreedyGenerator {
         let prompt: [Int32]
         var response: [Int32] = []
         let cache: KVCache
-        /// Keys again, transposed per layer to [kvHead][e][row] (stride `cache.capacity` per
-        /// e): the score loop then runs over rows with unit stride and vectorizes, while each
-        /// row's dot product still adds its terms in e order, as the engine's does.
-        let transposedKeys: [UnsafeMutablePointer<Float>]
         init(id: String, prompt: [Int32], cache: KVCache) {
             self.id = id; self.prompt = prompt; self.cache = cache
-            transposedKeys = (0..<cache.layerCount).map { _ in .allocate(capacity: cache.kvDim * cache.capacity) }
-        }
-        deinit { transposedKeys.forEach { $0.deallocate() } }
-
-        func storeTransposed(layer l: Int, rows: Range<Int>) {
-            let kvDim = cache.kvDim, cap = cache.capacity
-            let src = cache.keys[l], dst = transposedKeys[l]
-            for r in rows { for c in 0..<kvDim { dst[c * cap + r] = src[r * kvDim + c] } }
         }
     }
 
@@ -77,7 +65,6 @@ public final class BatchedGreedyGenerator {
                     }
                     i += piece.count
                 }
-                for l in 0..<c.layerCount { s.storeTransposed(layer: l, rows: 0..<s.cache.count) }
                 s.response.append(logits.withUnsafeBufferPointer { SamplingParameters.argmax($0.baseAddress!, count: vocab) })
                 if done(s) { try finished(TuningRecord(id: s.id, promptTokens: s.prompt, responseTokens: s.response)) } else { active.append(s) }
             }
@@ -127,7 +114,6 @@ public final class BatchedGreedyGenerator {
                     cv[e] = roundedToHalfPrecision(v[i * kvDim + e])
                 }
                 for e in 0..<dim { q[i * dim + e] = roundedToHalfPrecision(q[i * dim + e]) }
-                seqs[i].storeTransposed(layer: l, rows: rows[i]..<(rows[i] + 1))
             }
             attention(layer: l, seqs, rows: rows)
             matmul(lw.wo, att, n: n, xb, pool: pool)
@@ -158,20 +144,15 @@ public final class BatchedGreedyGenerator {
         let scale = 1 / Float(hd).squareRoot()
         let q = state.q, out = state.attentionOut
         let scoreStride = state.scoreStride, scores = state.scores
-        let keys = seqs.map { UnsafePointer($0.transposedKeys[l]) }, values = seqs.map { UnsafePointer($0.cache.values[l]) }
-        let caps = seqs.map(\.cache.capacity)
+        let keys = seqs.map { UnsafePointer($0.cache.keys[l]) }, values = seqs.map { UnsafePointer($0.cache.values[l]) }
         pool.parallelFor(n * c.headCount) { task in
             let i = task / c.headCount, h = task % c.headCount
             let off = (h / groups) * hd
             let qi = q + i * dim + h * hd, s = scores + task * scoreStride, oi = out + i * dim + h * hd
-            let cap = caps[i]
-            let kt = keys[i] + off * cap, vp = values[i]
+            let kp = keys[i], vp = values[i]
             let count = rows[i] + 1
-            for r in 0..<count { s[r] = 0 }
-            for e in 0..<hd {
-                let qe = qi[e], ke = kt + e * cap
-                for r in 0..<count { s[r] += qe * ke[r] }
-            }
+            // The engine's dot product (same summation order), then the same scaling.
+            for r in 0..<count { s[r] = attentionDot(qi, kp + r * kvDim + off, count: hd) }
             var m = -Float.infinity
             for r in 0..<count {
                 let sc = s[r] * scale
@@ -185,11 +166,9 @@ public final class BatchedGreedyGenerator {
                 sum += e
             }
             let inv = 1 / sum
-            for e in 0..<hd { oi[e] = 0 }
-            for r in 0..<count {
-                let p = roundedToHalfPrecision(s[r] * inv), vr = vp + r * kvDim + off
-                for e in 0..<hd { oi[e] += p * vr[e] }
-            }
+            var acc = ValueAccumulator(count: hd, out: oi)
+            for r in 0..<count { acc.add(vp + r * kvDim + off, weight: roundedToHalfPrecision(s[r] * inv)) }
+            acc.store()
         }
     }
 }
