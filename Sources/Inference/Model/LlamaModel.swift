@@ -37,12 +37,11 @@ public final class LlamaModel: Sendable {
                         logitRows: [Int], logits: UnsafeMutablePointer<Float>) {
         let n = batch.count
         let c = config
-        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, hd = c.headDim
+        let dim = c.dim
         precondition(n > 0)
         state.reserve(rows: n, config: c, keys: (promptKV?.count ?? 0) + cache.count + n, heads: c.headCount)
         let pool = state.pool
-        let x = state.x, xb = state.xb, q = state.q, k = state.k, v = state.v
-        let att = state.attentionOut, h1 = state.hidden1, h2 = state.hidden2
+        let x = state.x, xb = state.xb
 
         // Embeddings.
         for (i, input) in batch.inputs.enumerated() {
@@ -60,40 +59,15 @@ public final class LlamaModel: Sendable {
         let start = cache.append(positions: batch.positions)
 
         for l in 0..<c.layerCount {
-            let lw = weights.layers[l]
-            for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
-            matmul(lw.wq, xb, n: n, q, pool: pool)
-            matmul(lw.wk, xb, n: n, k, pool: pool)
-            matmul(lw.wv, xb, n: n, v, pool: pool)
-            for i in 0..<n {
-                let pos = batch.positions[i]
-                for h in 0..<c.headCount { rope.rotate(q + i * dim + h * hd, position: pos) }
-                for h in 0..<c.kvHeadCount { rope.rotate(k + i * kvDim + h * hd, position: pos) }
-            }
+            queryKeyValue(layer: l, rows: n, positions: batch.positions, state: state)
             // Attention runs at llama.cpp's default KV precision: keys, values and queries are
             // rounded to IEEE half (its f16 cache and the f16 conversion of q for the K dot).
             // Stored as Float: the rounding is what matters for agreement, not the bytes.
-            let ck = cache.keys[l] + start * kvDim, cv = cache.values[l] + start * kvDim
-            for e in 0..<(n * kvDim) {
-                ck[e] = roundedToHalfPrecision(k[e])
-                cv[e] = roundedToHalfPrecision(v[e])
+            for i in 0..<n {
+                storeHalfPrecision(row: i, into: cache, at: start + i, layer: l, state: state)
             }
-            for e in 0..<(n * dim) { q[e] = roundedToHalfPrecision(q[e]) }
-
             attention(layer: l, batch: batch, start: start, cache: cache, promptKV: promptKV, state: state)
-
-            matmul(lw.wo, att, n: n, xb, pool: pool)
-            for i in 0..<(n * dim) { x[i] += xb[i] }
-
-            for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
-            matmul(lw.wGate, xb, n: n, h1, pool: pool)
-            matmul(lw.wUp, xb, n: n, h2, pool: pool)
-            for i in 0..<(n * ff) {
-                let g = h1[i]
-                h1[i] = g / (1 + expf(-g)) * h2[i]
-            }
-            matmul(lw.wDown, h1, n: n, xb, pool: pool)
-            for i in 0..<(n * dim) { x[i] += xb[i] }
+            outputAndFeedForward(layer: l, rows: n, state: state)
         }
 
         guard !logitRows.isEmpty else { return }
@@ -101,6 +75,54 @@ public final class LlamaModel: Sendable {
             rmsNorm(x + i * dim, weights.outputNorm, xb + kRow * dim, dim, c.rmsNormEpsilon)
         }
         matmul(weights.output, xb, n: logitRows.count, logits, pool: pool)
+    }
+
+    /// Layer l's first half for rows 0..<n of state.x: RMSNorm into xb, then q, k, v and RoPE
+    /// at each row's position.
+    func queryKeyValue(layer l: Int, rows n: Int, positions: [Int], state: RunState) {
+        let c = config, lw = weights.layers[l], pool = state.pool
+        let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
+        let x = state.x, xb = state.xb, q = state.q, k = state.k, v = state.v
+        for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+        matmul(lw.wq, xb, n: n, q, pool: pool)
+        matmul(lw.wk, xb, n: n, k, pool: pool)
+        matmul(lw.wv, xb, n: n, v, pool: pool)
+        for i in 0..<n {
+            for h in 0..<c.headCount { rope.rotate(q + i * dim + h * hd, position: positions[i]) }
+            for h in 0..<c.kvHeadCount { rope.rotate(k + i * kvDim + h * hd, position: positions[i]) }
+        }
+    }
+
+    /// Row i's k and v into `cache` row `row` of layer l, and its q in place, rounded to half.
+    @inline(__always)
+    func storeHalfPrecision(row i: Int, into cache: KVCache, at row: Int, layer l: Int, state: RunState) {
+        let dim = config.dim, kvDim = config.kvDim
+        let ck = cache.keys[l] + row * kvDim, cv = cache.values[l] + row * kvDim
+        let k = state.k + i * kvDim, v = state.v + i * kvDim, q = state.q + i * dim
+        for e in 0..<kvDim {
+            ck[e] = roundedToHalfPrecision(k[e])
+            cv[e] = roundedToHalfPrecision(v[e])
+        }
+        for e in 0..<dim { q[e] = roundedToHalfPrecision(q[e]) }
+    }
+
+    /// Layer l's second half for rows 0..<n: x += Wo·attentionOut, then
+    /// x += Wdown·(silu(Wgate·norm(x)) * Wup·norm(x)).
+    func outputAndFeedForward(layer l: Int, rows n: Int, state: RunState) {
+        let c = config, lw = weights.layers[l], pool = state.pool
+        let dim = c.dim, ff = c.feedForwardDim
+        let x = state.x, xb = state.xb, h1 = state.hidden1, h2 = state.hidden2
+        matmul(lw.wo, state.attentionOut, n: n, xb, pool: pool)
+        for i in 0..<(n * dim) { x[i] += xb[i] }
+        for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
+        matmul(lw.wGate, xb, n: n, h1, pool: pool)
+        matmul(lw.wUp, xb, n: n, h2, pool: pool)
+        for i in 0..<(n * ff) {
+            let g = h1[i]
+            h1[i] = g / (1 + expf(-g)) * h2[i]
+        }
+        matmul(lw.wDown, h1, n: n, xb, pool: pool)
+        for i in 0..<(n * dim) { x[i] += xb[i] }
     }
 
     /// Attention for every (row, head) of the batch. Keys of row i, in this fixed order:

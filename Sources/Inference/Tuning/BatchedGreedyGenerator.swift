@@ -84,12 +84,11 @@ public final class BatchedGreedyGenerator {
     private func step(_ seqs: [Sequence]) -> [Int32] {
         let c = model.config
         let n = seqs.count
-        let dim = c.dim, kvDim = c.kvDim, ff = c.feedForwardDim, vocab = c.vocabSize
+        let dim = c.dim, vocab = c.vocabSize
         let w = model.weights
         let maxKeys = seqs.map { $0.cache.count + 1 }.max()!
         state.reserve(rows: n, config: c, keys: maxKeys, heads: c.headCount)
-        let x = state.x, xb = state.xb, q = state.q, k = state.k, v = state.v
-        let att = state.attentionOut, h1 = state.hidden1, h2 = state.hidden2
+        let x = state.x, xb = state.xb
         for (i, s) in seqs.enumerated() {
             let t = s.response.last!
             let e = w.tokenEmbedding
@@ -98,35 +97,11 @@ public final class BatchedGreedyGenerator {
         let positions = seqs.map { $0.cache.count }
         let rows = seqs.map { $0.cache.append(positions: [$0.cache.count]) }
         for l in 0..<c.layerCount {
-            let lw = w.layers[l]
-            for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
-            matmul(lw.wq, xb, n: n, q, pool: pool)
-            matmul(lw.wk, xb, n: n, k, pool: pool)
-            matmul(lw.wv, xb, n: n, v, pool: pool)
-            for i in 0..<n {
-                // The engine's rotation and angles (RopeTable.angles), tabulated.
-                rope.rotate(q + i * dim, heads: c.headCount, position: positions[i])
-                rope.rotate(k + i * kvDim, heads: c.kvHeadCount, position: positions[i])
-                // Half-precision K, V and q, as the engine's attention (LlamaModel.forward).
-                let ck = seqs[i].cache.keys[l] + rows[i] * kvDim, cv = seqs[i].cache.values[l] + rows[i] * kvDim
-                for e in 0..<kvDim {
-                    ck[e] = roundedToHalfPrecision(k[i * kvDim + e])
-                    cv[e] = roundedToHalfPrecision(v[i * kvDim + e])
-                }
-                for e in 0..<dim { q[i * dim + e] = roundedToHalfPrecision(q[i * dim + e]) }
-            }
+            // The engine's layer halves around this batch's own attention (one row per sequence).
+            model.queryKeyValue(layer: l, rows: n, positions: positions, state: state)
+            for i in 0..<n { model.storeHalfPrecision(row: i, into: seqs[i].cache, at: rows[i], layer: l, state: state) }
             attention(layer: l, seqs, rows: rows)
-            matmul(lw.wo, att, n: n, xb, pool: pool)
-            for i in 0..<(n * dim) { x[i] += xb[i] }
-            for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
-            matmul(lw.wGate, xb, n: n, h1, pool: pool)
-            matmul(lw.wUp, xb, n: n, h2, pool: pool)
-            for i in 0..<(n * ff) {
-                let g = h1[i]
-                h1[i] = g / (1 + expf(-g)) * h2[i]
-            }
-            matmul(lw.wDown, h1, n: n, xb, pool: pool)
-            for i in 0..<(n * dim) { x[i] += xb[i] }
+            model.outputAndFeedForward(layer: l, rows: n, state: state)
         }
         for i in 0..<n { rmsNorm(x + i * dim, w.outputNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
         let logits = UnsafeMutablePointer<Float>.allocate(capacity: n * vocab)
