@@ -39,7 +39,10 @@ import statistics
 import sys
 import time
 
-import numpy as np
+# numpy's bundled OpenBLAS starts worker threads that spin on the second core and slow
+# llama.cpp's own threads down; argmax needs none of them.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import numpy as np  # noqa: E402
 import llama_cpp
 from llama_cpp import Llama
 
