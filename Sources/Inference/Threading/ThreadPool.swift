@@ -75,8 +75,8 @@ public final class ThreadPool: @unchecked Sendable {
 
     deinit {
         stopping.store(true, ordering: .sequentiallyConsistent)
-        let generation = (work.load(ordering: .sequentiallyConsistent) >> 32) &+ 1
-        work.store(generation << 32, ordering: .sequentiallyConsistent)
+        let generation = ((work.load(ordering: .sequentiallyConsistent) >> 32) &+ 1) & 0xFFFF_FFFF
+        work.store(generation << 32 | 0xFFFF_FFFF, ordering: .sequentiallyConsistent)
         pthread_mutex_lock(mutex)
         pthread_cond_broadcast(wake)
         pthread_mutex_unlock(mutex)
@@ -109,7 +109,14 @@ public final class ThreadPool: @unchecked Sendable {
         precondition(count < Int(UInt32.max), "parallelFor: too many indices")
         withoutActuallyEscaping(body) { escapable in
             withUnsafePointer(to: escapable) { pointer in
-                let generation = ((work.load(ordering: .relaxed) >> 32) &+ 1) & 0xFFFF_FFFF
+                // Two generations per job. First `closed` (no index can be claimed): a worker
+                // still looking at the previous job then fails its compare-and-swap instead of
+                // claiming an index against this job's count and body, which would run an index
+                // twice and let this call return while an index still runs. Then `generation`,
+                // with the job's fields in place.
+                let base = work.load(ordering: .relaxed) >> 32
+                let closed = (base &+ 1) & 0xFFFF_FFFF, generation = (base &+ 2) & 0xFFFF_FFFF
+                work.store(closed << 32 | 0xFFFF_FFFF, ordering: .sequentiallyConsistent)
                 jobCount.store(count, ordering: .relaxed)
                 jobBody.store(UInt(bitPattern: pointer), ordering: .relaxed)
                 completed.store(0, ordering: .relaxed)
