@@ -53,7 +53,8 @@ struct BenchCommand: AsyncParsableCommand {
         guard engine.bita != nil else {
             throw UserFacingError("bench compares ar with bita and needs an adapter; none was found (give --adapter PATH)")
         }
-        var set = try Self.readPrompts(prompts)
+        let allPrompts = try Self.readPrompts(prompts)
+        var set = allPrompts
         if let category { set = set.filter { $0.category == category } }
         if let limit { set = Array(set.prefix(limit)) }
         guard !set.isEmpty else { throw UserFacingError("no prompts selected from \(prompts)") }
@@ -68,7 +69,7 @@ struct BenchCommand: AsyncParsableCommand {
                                  identical: ar.map { $0.tokens == bita.tokens }))
         }
         if !json { printError("prefill: 512-token prompt, best of 7") }
-        let prefill = try Self.measurePrefill(engine: engine, promptsPath: prompts)
+        let prefill = try Self.measurePrefill(engine: engine, prompts: allPrompts)
         let report = BenchReport(model: (engine.modelPath as NSString).lastPathComponent,
                                  adapter: engine.adapterPath.map { ($0 as NSString).lastPathComponent } ?? "",
                                  threads: engine.pool.threads, maxTokens: maxTokens, tree: loaded.tree?.description ?? "auto",
@@ -115,8 +116,8 @@ struct BenchCommand: AsyncParsableCommand {
     /// only, best and median of 7: the same token stream as scripts/peer/bench_llamacpp.py (the
     /// first 512 tokens of all first turns of the prompt set joined by blank lines, no template,
     /// no BOS).
-    static func measurePrefill(engine: Engine, promptsPath: String, length: Int = 512, repeats: Int = 7) throws -> PrefillResult {
-        let text = try readPrompts(promptsPath).map { $0.turns[0] }.joined(separator: "\n\n")
+    static func measurePrefill(engine: Engine, prompts: [Prompt], length: Int = 512, repeats: Int = 7) throws -> PrefillResult {
+        let text = prompts.map { $0.turns[0] }.joined(separator: "\n\n")
         let tokens = Array(engine.tokenizer.encode(text, addSpecial: false, parseSpecial: false).prefix(length))
         guard tokens.count == length else { throw UserFacingError("prefill: the prompt set gives only \(tokens.count) tokens, need \(length)") }
         let model = engine.model

@@ -14,7 +14,6 @@ public final class BatchedGreedyGenerator {
     public let model: LlamaModel
     let pool: ThreadPool
     let state: RunState
-    let rope: RopeAngles<Float>
 
     private final class Sequence {
         let id: String
@@ -30,9 +29,6 @@ public final class BatchedGreedyGenerator {
         self.model = model
         pool = ThreadPool(threads: threads)
         state = RunState(pool: pool)
-        let c = model.config
-        rope = RopeAngles(headDim: c.headDim, rotatedDims: c.ropeDimensionCount, base: c.ropeFreqBase,
-                          positions: c.contextLength)
     }
 
     /// Answers every prompt (up to `maxTokens` tokens, ending with the first stop token when one
