@@ -7,7 +7,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Model file (GGUF). See 'Model resolution' below.")
     var model: String?
 
-    @Option(name: .long, help: "BiTA adapter (.bita.gguf). Default: prompts/<model name>.bita.gguf next to the model's install, if present.")
+    @Option(name: .long, help: "BiTA adapter (.bita.gguf). Default: prompts/<model name>.bita.gguf next to the model's install, if present. 'random' (or 'random:SEED') makes a random adapter whose drafts are almost never accepted: BiTA's worst case, for measuring its overhead (a file named random is ./random).")
     var adapter: String?
 
     @Flag(name: .long, help: "Do not load an adapter (plain decoding only).")
@@ -57,9 +57,19 @@ struct EngineOptions: ParsableArguments {
             roots.append(((located.path as NSString).deletingLastPathComponent as NSString).deletingLastPathComponent)
             adapterPath = Engine.defaultAdapterPath(forModel: located.path, searching: roots)
         }
+        let choice: Engine.AdapterChoice
+        if let a = adapterPath, a == "random" || a.hasPrefix("random:") {
+            let seedText = a == "random" ? "17" : String(a.dropFirst("random:".count))
+            guard let seed = UInt64(seedText) else {
+                throw UserFacingError("--adapter \(a): the seed after 'random:' must be a non-negative integer, e.g. random:17")
+            }
+            choice = .random(seed: seed)
+        } else {
+            choice = adapterPath.map { .file($0) } ?? .none
+        }
         let engine: Engine
         do {
-            engine = try Engine(modelPath: located.path, adapterPath: adapterPath,
+            engine = try Engine(modelPath: located.path, adapter: choice,
                                 threads: threads ?? ThreadPool.activeProcessorCount, contextLength: context)
         } catch {
             throw UserFacingError("\(error)")

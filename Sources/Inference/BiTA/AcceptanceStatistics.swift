@@ -21,12 +21,21 @@ public struct AcceptanceStatistics: Sendable {
         }
     }
 
+    /// Observations kept per depth and rank: beyond this many, older ones fade (both counts are
+    /// scaled down together), so the rates follow the text being written, e.g. code after chat.
+    public static let memory: Double = 64
+
     /// Records one reached depth: `candidates` were offered there, `acceptedRank` won (nil: none).
     public mutating func record(depth d: Int, candidates: Int, acceptedRank: Int?) {
         guard d >= 1, d <= maxDepth else { return }
         for r in 0..<min(candidates, maxRank) {
             offered[d - 1][r] += 1
             if acceptedRank == r { accepted[d - 1][r] += 1 }
+            if offered[d - 1][r] > Self.memory {
+                let shrink = Self.memory / offered[d - 1][r]
+                offered[d - 1][r] *= shrink
+                accepted[d - 1][r] *= shrink
+            }
         }
     }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// Picks each step's tree shape to maximise expected tokens per second:
 /// expectedTokens(shape) / cost(rows(shape)), over chains-with-alternatives up to the adapter's
 /// mask count. When plain decoding wins it decodes plainly, but every `exploreEvery` steps it
@@ -8,13 +10,21 @@ public struct ShapeChooser: Sendable {
     public var costModel: StepCostModel
     public let shapes: [TreeShape]
     public let exploreEvery: Int
+    /// Where this chooser's observations also go, so the next decoder starts from them.
+    public let memory: ShapeChooserMemory?
     private var stepsSinceDraft = 0
     private var exploring = 0
 
+    /// - Parameter memory: statistics and step costs shared by the decoders of one engine (each
+    ///   answer of a chat gets a new decoder). When given, the chooser starts from what earlier
+    ///   decoders measured instead of from `prior` and `costModel`, and reports what it sees.
     public init(maskCount: Int, costModel: StepCostModel, prior: [Double]? = nil,
-                maxCandidates: Int = 4, maxRows: Int = 64, exploreEvery: Int = 16) {
-        statistics = AcceptanceStatistics(maxDepth: maskCount, prior: prior)
-        self.costModel = costModel
+                maxCandidates: Int = 4, maxRows: Int = 64, exploreEvery: Int = 16,
+                memory: ShapeChooserMemory? = nil) {
+        let remembered = memory?.snapshot
+        statistics = remembered?.statistics ?? AcceptanceStatistics(maxDepth: maskCount, prior: prior)
+        self.costModel = remembered?.costModel ?? costModel
+        self.memory = memory
         self.exploreEvery = exploreEvery
         var all: [TreeShape] = []
         func extend(_ prefix: [Int]) {
@@ -59,9 +69,37 @@ public struct ShapeChooser: Sendable {
 
     public mutating func record(depth: Int, candidates: Int, acceptedRank: Int?) {
         statistics.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank)
+        memory?.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank)
     }
 
     public mutating func observe(rows: Int, milliseconds: Double) {
         costModel.observe(rows: rows, milliseconds: milliseconds)
+        memory?.observe(rows: rows, milliseconds: milliseconds)
+    }
+}
+
+/// Acceptance statistics and step costs that outlive one decoder: an engine keeps one per
+/// adapter, and every decoder it makes starts from it and feeds it. Without it each answer
+/// would start again from the prior, and an optimistic prior (an unknown or random adapter)
+/// would make every answer pay for wide trees until its own statistics caught up.
+public final class ShapeChooserMemory: Sendable {
+    public struct Snapshot: Sendable {
+        public var statistics: AcceptanceStatistics
+        public var costModel: StepCostModel
+    }
+    private let state: Mutex<Snapshot>
+
+    public init(maskCount: Int, costModel: StepCostModel, prior: [Double]?) {
+        state = Mutex(Snapshot(statistics: AcceptanceStatistics(maxDepth: maskCount, prior: prior), costModel: costModel))
+    }
+
+    public var snapshot: Snapshot { state.withLock { $0 } }
+
+    func record(depth: Int, candidates: Int, acceptedRank: Int?) {
+        state.withLock { $0.statistics.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank) }
+    }
+
+    func observe(rows: Int, milliseconds: Double) {
+        state.withLock { $0.costModel.observe(rows: rows, milliseconds: milliseconds) }
     }
 }

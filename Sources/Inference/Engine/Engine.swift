@@ -15,22 +15,44 @@ public final class Engine: Sendable {
     /// KV cache rows per conversation.
     public let contextLength: Int
     private let costs = Mutex<StepCostModel?>(nil)
+    /// What the adaptive decoders of this engine have measured so far (made on first use).
+    private let chooserMemory = Mutex<ShapeChooserMemory?>(nil)
 
-    public init(modelPath: String, adapterPath: String?, threads: Int, contextLength: Int? = nil) throws {
+    /// Where the BiTA parameters come from.
+    public enum AdapterChoice: Sendable, Equatable {
+        case none
+        case file(String)
+        /// Random prompt K/V and mask embeddings of the model's shape (N(0, 0.02), 16 prompt and
+        /// 3 mask tokens): drafts that are almost never accepted, BiTA's worst case.
+        case random(seed: UInt64)
+    }
+
+    public convenience init(modelPath: String, adapterPath: String?, threads: Int, contextLength: Int? = nil) throws {
+        try self.init(modelPath: modelPath, adapter: adapterPath.map { .file($0) } ?? .none,
+                      threads: threads, contextLength: contextLength)
+    }
+
+    public init(modelPath: String, adapter choice: AdapterChoice, threads: Int, contextLength: Int? = nil) throws {
         self.modelPath = modelPath
         let file = try GGUFFile(path: modelPath)
         model = try LlamaModel(file: file)
         tokenizer = try Tokenizer(gguf: file)
         fingerprint = ModelFingerprint(file: file)
-        if let adapterPath {
-            let a = try BiTAAdapter.load(path: adapterPath, for: model.config, fingerprint: fingerprint)
-            adapter = a
-            bita = BiTAParameters(adapter: a)
-        } else {
+        switch choice {
+        case .none:
             adapter = nil
             bita = nil
+            adapterPath = nil
+        case .file(let path):
+            let a = try BiTAAdapter.load(path: path, for: model.config, fingerprint: fingerprint)
+            adapter = a
+            bita = BiTAParameters(adapter: a)
+            adapterPath = path
+        case .random(let seed):
+            adapter = nil
+            bita = BiTAParameters.random(config: model.config, maskCount: 3, std: 0.02, seed: seed)
+            adapterPath = "random (seed \(seed))"
         }
-        self.adapterPath = adapterPath
         pool = ThreadPool(threads: threads)
         self.contextLength = min(contextLength ?? model.config.contextLength, model.config.contextLength)
     }
@@ -62,7 +84,13 @@ public final class Engine: Sendable {
     public func policy(mode: DecodingMode, tree: TreeShape?) -> ShapePolicy {
         guard mode == .bita, let bita else { return .autoregressive }
         if let tree { return .fixed(tree) }
-        return .adaptive(ShapeChooser(maskCount: bita.maskCount, costModel: costModel, prior: acceptancePrior))
+        let memory = chooserMemory.withLock { m in
+            if let m { return m }
+            let made = ShapeChooserMemory(maskCount: bita.maskCount, costModel: costModel, prior: acceptancePrior)
+            m = made
+            return made
+        }
+        return .adaptive(ShapeChooser(maskCount: bita.maskCount, costModel: costModel, prior: acceptancePrior, memory: memory))
     }
 
     /// Prompt ids for a conversation, rendered with the model's chat template.

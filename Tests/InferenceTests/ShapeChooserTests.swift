@@ -1,0 +1,83 @@
+import Testing
+@testable import Inference
+
+/// The adaptive tree-shape choice: expected tokens from acceptance statistics, backing off when
+/// drafts do not pay, and the memory shared by the decoders of one engine.
+@Suite struct ShapeChooserTests {
+    /// Costs shaped like the measured ones: extra rows are cheap at first, then grow linearly.
+    static let costs = StepCostModel(measured: [1: 10, 2: 11.4, 4: 13.7, 8: 19.5, 16: 30, 64: 155])
+
+    @Test func expectedTokensOfAChainAndATree() throws {
+        // Prior 0.5 / 0.4 at depths 1 / 2; lower ranks share what the top leaves: 0.25 * (1 - top).
+        let stats = AcceptanceStatistics(maxDepth: 2, prior: [0.5, 0.4])
+        #expect(abs(stats.expectedTokens(try TreeShape(parsing: "1,1", maskCount: 2)) - (1 + 0.5 + 0.5 * 0.4)) < 1e-12)
+        // Two candidates at depth 1: 0.5 + 0.125 of the time depth 1 yields a token; only the
+        // top one continues to depth 2.
+        #expect(abs(stats.expectedTokens(try TreeShape(parsing: "2,1", maskCount: 2)) - (1 + 0.625 + 0.5 * 0.4)) < 1e-12)
+        #expect(stats.expectedTokens(.autoregressive) == 1)
+    }
+
+    @Test func forgetsOldObservations() {
+        var stats = AcceptanceStatistics(maxDepth: 1, prior: [0.5])
+        for _ in 0..<1000 { stats.record(depth: 1, candidates: 1, acceptedRank: nil) }
+        #expect(stats.rate(depth: 1, rank: 0) < 0.01)
+        for _ in 0..<128 { stats.record(depth: 1, candidates: 1, acceptedRank: 0) }
+        // With a memory of 64 observations, 128 recent acceptances dominate 1,000 old rejections.
+        #expect(stats.rate(depth: 1, rank: 0) > 0.8)
+    }
+
+    /// Drives a chooser through `steps` steps in which every draft is rejected (a random
+    /// adapter); returns how many steps drafted.
+    static func runRejected(_ chooser: inout ShapeChooser, steps: Int) -> Int {
+        var drafting = 0
+        var pendingDrafts = false
+        for _ in 0..<steps {
+            let shape = chooser.choose()
+            if shape != .autoregressive { drafting += 1 }
+            if pendingDrafts {
+                for (d, c) in shape.candidates.enumerated() where d == 0 {
+                    chooser.record(depth: d + 1, candidates: c, acceptedRank: nil)
+                }
+            }
+            pendingDrafts = shape.groupSize > 0
+        }
+        return drafting
+    }
+
+    @Test func backsOffWhenDraftsAreRejectedAndStillExplores() {
+        var chooser = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil)
+        let drafting = Self.runRejected(&chooser, steps: 320)
+        // A few steps while the optimistic prior fades, then two in every 16 to keep measuring.
+        #expect(drafting >= 320 / 16, "never explores: \(drafting)")
+        #expect(drafting <= 20 + 2 * 320 / 16, "does not back off: \(drafting)")
+    }
+
+    @Test func draftsWhenDraftsPay() {
+        var chooser = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: [0.9, 0.8, 0.7])
+        let shape = chooser.choose()
+        #expect(shape != .autoregressive)
+        #expect(chooser.expectedTokensPerMillisecond(shape) > chooser.expectedTokensPerMillisecond(.autoregressive))
+    }
+
+    @Test func memoryCarriesStatisticsToTheNextChooser() {
+        let memory = ShapeChooserMemory(maskCount: 3, costModel: Self.costs, prior: nil)
+        var first = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)
+        let firstDrafting = Self.runRejected(&first, steps: 64)
+        // A fresh chooser with the memory knows drafts are rejected and starts plain; one
+        // without it starts from the optimistic prior again.
+        var second = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)
+        var fresh = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil)
+        #expect(second.statistics.rate(depth: 1, rank: 0) < 0.3)
+        #expect(fresh.statistics.rate(depth: 1, rank: 0) == 0.5)
+        let secondDrafting = Self.runRejected(&second, steps: 64)
+        let freshDrafting = Self.runRejected(&fresh, steps: 64)
+        #expect(secondDrafting < freshDrafting, "memory should save the warm-up: \(secondDrafting) vs \(freshDrafting)")
+        #expect(freshDrafting == firstDrafting)
+        // Step costs observed by one chooser reach the next through the memory.
+        var timed = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)
+        for _ in 0..<50 { timed.observe(rows: 4, milliseconds: 30) }
+        let later = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)
+        #expect(later.costModel.cost(4) > 29)
+        #expect(later.costModel.cost(1) == 10)
+    }
+}
