@@ -2,9 +2,9 @@ import Synchronization
 
 /// Picks each step's tree shape to maximise expected tokens per second:
 /// expectedTokens(shape) / cost(rows(shape)), over chains-with-alternatives up to the adapter's
-/// mask count. When plain decoding wins it decodes plainly, but every `exploreEvery` steps it
-/// runs the best drafting shape for two steps (one to draft, one to verify) so the statistics
-/// can notice when drafts start paying.
+/// mask count. When plain decoding wins it decodes plainly, but every `exploreEvery` steps (up
+/// to 4x that while explorations keep failing) it runs the best drafting shape for two steps
+/// (one to draft, one to verify) so the statistics can notice when drafts start paying.
 public struct ShapeChooser: Sendable {
     public private(set) var statistics: AcceptanceStatistics
     public var costModel: StepCostModel
@@ -14,6 +14,10 @@ public struct ShapeChooser: Sendable {
     public let memory: ShapeChooserMemory?
     private var stepsSinceDraft = 0
     private var exploring = 0
+    /// Plain steps between explorations: `exploreEvery`, doubled after each rejected draft up
+    /// to 4x, back to `exploreEvery` when a draft is accepted (a random adapter then costs one
+    /// exploration in 64 steps instead of one in 16).
+    private(set) var exploreInterval: Int
 
     /// - Parameter memory: statistics and step costs shared by the decoders of one engine (each
     ///   answer of a chat gets a new decoder). When given, the chooser starts from what earlier
@@ -26,6 +30,7 @@ public struct ShapeChooser: Sendable {
         self.costModel = remembered?.costModel ?? costModel
         self.memory = memory
         self.exploreEvery = exploreEvery
+        exploreInterval = exploreEvery
         var all: [TreeShape] = []
         func extend(_ prefix: [Int]) {
             if !prefix.isEmpty, let s = try? TreeShape(candidates: prefix, groupSize: prefix.count, maskCount: maskCount),
@@ -59,7 +64,7 @@ public struct ShapeChooser: Sendable {
             return best
         }
         stepsSinceDraft += 1
-        if stepsSinceDraft >= exploreEvery {
+        if stepsSinceDraft >= exploreInterval {
             stepsSinceDraft = 0
             exploring = 1
             return best
@@ -70,6 +75,9 @@ public struct ShapeChooser: Sendable {
     public mutating func record(depth: Int, candidates: Int, acceptedRank: Int?) {
         statistics.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank)
         memory?.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank)
+        if depth == 1 {
+            exploreInterval = acceptedRank == nil ? min(2 * exploreInterval, 4 * exploreEvery) : exploreEvery
+        }
     }
 
     public mutating func observe(rows: Int, milliseconds: Double) {
