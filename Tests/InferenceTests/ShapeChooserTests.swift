@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Inference
 
@@ -81,5 +82,28 @@ import Testing
         let later = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)
         #expect(later.costModel.cost(4) > 29)
         #expect(later.costModel.cost(1) == 10)
+    }
+}
+
+/// The machine's cost curve: measured round-robin, never cheaper for more rows, cached on disk.
+@Suite struct StepCostCalibrationTests {
+    @Test func curveIsMonotoneAndCached() throws {
+        let model = try LlamaModel(path: TestModels.stories260K)
+        let file = try GGUFFile(path: TestModels.stories260K)
+        let pool = ThreadPool(threads: 1)
+        let sizes = [1, 2, 4, 8, 16]
+        let curve = StepCostCalibration.measure(model: model, pool: pool, sizes: sizes, rounds: 3)
+        for (a, b) in zip(sizes, sizes.dropFirst()) {
+            #expect(curve.cost(a) <= curve.cost(b), "cost(\(a)) \(curve.cost(a)) > cost(\(b)) \(curve.cost(b))")
+        }
+        #expect(curve.cost(1) > 0 && curve.cost(1).isFinite)
+
+        let dir = TestModels.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let fingerprint = ModelFingerprint(file: file)
+        let first = StepCostCalibration.cached(model: model, fingerprint: fingerprint, pool: pool, directory: dir)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 1)
+        let second = StepCostCalibration.cached(model: model, fingerprint: fingerprint, pool: pool, directory: dir)
+        #expect(first.milliseconds == second.milliseconds, "the second call must read the cached curve")
     }
 }

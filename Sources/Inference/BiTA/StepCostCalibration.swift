@@ -7,8 +7,13 @@ public enum StepCostCalibration {
     /// cost grows with it.
     static let contextRows = 128
 
+    /// Best of `rounds` timings per size. The sizes are measured round-robin, so a burst of
+    /// other work on the machine spoils one sample of several sizes rather than every sample of
+    /// one size (which once made a 4-row step look 1.8x a 1-row step instead of 1.35x, and the
+    /// chooser avoided drafting for the life of the cached curve). A smaller step cannot cost
+    /// more than a larger one, so each size is capped by every larger size's time.
     public static func measure(model: LlamaModel, pool: ThreadPool, sizes: [Int] = StepCostModel.calibrationSizes,
-                               repeats: Int = 3) -> StepCostModel {
+                               rounds: Int = 5) -> StepCostModel {
         let cache = model.makeCache(capacity: contextRows + (sizes.max() ?? 1) + 1)
         let state = RunState(pool: pool)
         let vocab = model.config.vocabSize
@@ -23,21 +28,24 @@ public enum StepCostCalibration {
                 start += piece.count
             }
         }
-        var measured: [Int: Double] = [:]
-        for n in sizes {
-            var best = Double.infinity
-            let batch = ForwardBatch.causal(tokens: (0..<n).map { Int32(($0 * 31) % vocab) }, startPosition: contextRows)
-            for _ in 0..<repeats {
+        var best = [Int: Double]()
+        for _ in 0..<rounds {
+            for n in sizes {
+                let batch = ForwardBatch.causal(tokens: (0..<n).map { Int32(($0 * 31) % vocab) }, startPosition: contextRows)
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 logits.withUnsafeMutableBufferPointer { buf in
                     model.forward(batch, cache: cache, state: state, logitRows: Array(0..<n), logits: buf.baseAddress!)
                 }
-                best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+                best[n] = min(best[n] ?? .infinity, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                 cache.truncate(to: contextRows)
             }
-            measured[n] = best
         }
-        return StepCostModel(measured: measured)
+        var cap = Double.infinity
+        for n in sizes.sorted().reversed() {
+            cap = min(cap, best[n]!)
+            best[n] = cap
+        }
+        return StepCostModel(measured: best)
     }
 
     /// Loads the cached curve for this model and thread count, or measures and stores it.
