@@ -256,6 +256,37 @@ import Glibc
         #expect(r.stderr.contains("not a BiTA adapter"), "\(r.stderr)")
     }
 
+    /// Decoding commands refuse bad BiTA input with a message and exit code 1: tree shapes that
+    /// cannot be read or do not fit the adapter, an adapter for another model, a bad random seed.
+    @Test func generateRefusesBadTreesAndAdapters() throws {
+        let dir = Self.temporaryDirectory()
+        let (adapter, _) = try Self.storiesAdapter(in: dir)
+        let base = ["generate", "--model", Self.stories, "--prompt", "Once", "--max-tokens", "4"]
+        let trees: [(String, String)] = [
+            ("banana", "cannot read tree shape"), ("1,,1", "is not a number of candidates"),
+            ("0", "1 to 16 candidates"), ("1,1,1,1", "exceeds the adapter's 3 mask tokens"), ("1,1,1/g2", "mask tokens per group"), ("2/g9", "exceeds the adapter's 3 mask tokens"),
+            ("1/x3", "the group size is written /gN")]
+        for (tree, message) in trees {
+            let r = try Self.run(base + ["--adapter", adapter, "--tree", tree])
+            #expect(r.status == 1, "--tree \(tree): \(r.stderr)")
+            #expect(r.stderr.contains(message), "--tree \(tree): \(r.stderr)")
+        }
+        let noAdapter = try Self.run(base + ["--no-adapter", "--tree", "1,1"])
+        #expect(noAdapter.status == 1)
+        #expect(noAdapter.stderr.contains("needs a BiTA adapter"), "\(noAdapter.stderr)")
+        let badSeed = try Self.run(base + ["--adapter", "random:-3"])
+        #expect(badSeed.status == 1)
+        #expect(badSeed.stderr.contains("non-negative integer"), "\(badSeed.stderr)")
+        // An adapter made for the chat model, given to stories260K.
+        let smolAdapter = CLI.repoRoot + "/prompts/SmolLM2-135M-Instruct.Q4_1.bita.gguf"
+        let wrong = try Self.run(base + ["--adapter", smolAdapter])
+        #expect(wrong.status == 1)
+        #expect(wrong.stderr.contains("was trained for model"), "\(wrong.stderr)")
+        // And the good cases still work: a tree that fits, and the random adapter.
+        #expect(try Self.run(base + ["--adapter", adapter, "--tree", "2,1/g2"]).status == 0)
+        #expect(try Self.run(base + ["--adapter", "random:5", "--mode", "bita"]).status == 0)
+    }
+
     // MARK: Model resolution
 
     @Test func environmentVariableAndOptionOrder() throws {
