@@ -1,5 +1,4 @@
 import Inference
-import Synchronization
 
 /// Text to ids and back on both real vocabularies (SmolLM2: byte-level BPE; stories260K:
 /// SentencePiece with byte fallback).
@@ -91,7 +90,7 @@ public enum TokenizerFuzzTarget: FuzzTarget {
         dropped.withLock { $0[ObjectIdentifier(tokenizer)] = set }
         return set
     }
-    private static let dropped = Mutex<[ObjectIdentifier: Set<Unicode.Scalar>]>([:])
+    private static let dropped = Locked<[ObjectIdentifier: Set<Unicode.Scalar>]>([:])
 
     /// What the chat streams token by token is exactly what decoding the whole answer gives.
     static func streamingMatchesWhole(_ ids: [Int32], _ tokenizer: Tokenizer,

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Inference
 
@@ -75,7 +74,7 @@ import Testing
 
     /// True for the first caller only.
     final class Once: Sendable {
-        private let taken = Mutex(false)
+        private let taken = Locked(false)
         func claim() -> Bool { taken.withLock { t in defer { t = true }; return !t } }
     }
 
@@ -136,7 +135,7 @@ import Testing
         let prompts: [[Int32]] = [[1, 403, 407, 261], [1, 87, 300, 42, 7, 99], [1, 200, 201]]
         let stops = Stop.allCases
         var rng = SeededRandom(seed: 2024)
-        let unwound = Mutex(0)
+        let unwound = Locked(0)
         var completed = 0
         for i in 0..<Self.iterations {
             let stop = stops[i % stops.count]

@@ -1,11 +1,10 @@
 import Foundation
-import Synchronization
 import Testing
 @testable import Inference
 
 private final class Counters: Sendable {
-    private let state: Mutex<(hits: [Int], maxWorker: Int)>
-    init(_ count: Int) { state = Mutex((hits: [Int](repeating: 0, count: count), maxWorker: -1)) }
+    private let state: Locked<(hits: [Int], maxWorker: Int)>
+    init(_ count: Int) { state = Locked((hits: [Int](repeating: 0, count: count), maxWorker: -1)) }
 
     func record(_ index: Int, worker: Int = 0) {
         state.withLock {

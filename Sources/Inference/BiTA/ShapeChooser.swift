@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Picks each step's tree shape to maximise expected tokens per second:
 /// expectedTokens(shape) / cost(rows(shape)), over chains-with-alternatives up to the adapter's
@@ -95,10 +94,10 @@ public final class ShapeChooserMemory: Sendable {
         public var statistics: AcceptanceStatistics
         public var costModel: StepCostModel
     }
-    private let state: Mutex<Snapshot>
+    private let state: Locked<Snapshot>
 
     public init(maskCount: Int, costModel: StepCostModel, prior: [Double]?) {
-        state = Mutex(Snapshot(statistics: AcceptanceStatistics(maxDepth: maskCount, prior: prior), costModel: costModel))
+        state = Locked(Snapshot(statistics: AcceptanceStatistics(maxDepth: maskCount, prior: prior), costModel: costModel))
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// Everything needed to answer: the model, its tokenizer, an optional BiTA adapter and a thread
 /// pool. Immutable and shareable; decoders (which own a KV cache) are made per conversation.
@@ -14,9 +13,9 @@ public final class Engine: Sendable {
     public let pool: ThreadPool
     /// KV cache rows per conversation.
     public let contextLength: Int
-    private let costs = Mutex<StepCostModel?>(nil)
+    private let costs = Locked<StepCostModel?>(nil)
     /// What the adaptive decoders of this engine have measured so far (made on first use).
-    private let chooserMemory = Mutex<ShapeChooserMemory?>(nil)
+    private let chooserMemory = Locked<ShapeChooserMemory?>(nil)
 
     /// Where the BiTA parameters come from.
     public enum AdapterChoice: Sendable, Equatable {
@@ -99,7 +98,7 @@ public final class Engine: Sendable {
     }
 
     public func textHooks() -> Generation.TextHooks {
-        let detok = Mutex(StreamingDetokenizer(tokenizer: tokenizer))
+        let detok = Locked(StreamingDetokenizer(tokenizer: tokenizer))
         let tokenizer = self.tokenizer
         return Generation.TextHooks(
             stream: { id in detok.withLock { $0.append(id) } },

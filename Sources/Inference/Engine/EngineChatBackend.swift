@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The real `ChatBackend`: renders the conversation with the model's chat template and decodes
 /// it with BiTA or plainly. The KV cache of the previous turn is reused (the longest common prefix
@@ -9,7 +8,7 @@ public final class EngineChatBackend: ChatBackend {
     public let tree: TreeShape?
     /// A decoder not in use; taken by a run and given back when it ends. A run that starts while
     /// another is still unwinding gets a fresh decoder instead of waiting.
-    private let idle = Mutex<SpeculativeDecoder?>(nil)
+    private let idle = Locked<SpeculativeDecoder?>(nil)
 
     public init(engine: Engine, tree: TreeShape? = nil) {
         self.engine = engine

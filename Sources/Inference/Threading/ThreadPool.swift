@@ -36,10 +36,10 @@ public final class ThreadPool: @unchecked Sendable {
 
     /// The workspace `matmul(_:_:n:_:pool:)` uses, created on first use and guarded so that
     /// concurrent callers take turns.
-    let defaultWorkspace = Mutex<MatmulWorkspace?>(nil)
+    let defaultWorkspace = Locked<MatmulWorkspace?>(nil)
 
     /// Held by the caller for the whole of a job.
-    private let callerLock = Mutex<Void>(())
+    private let callerLock = Locked<Void>(())
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private let wake: UnsafeMutablePointer<pthread_cond_t>
     private var workerThreads: [pthread_t] = []

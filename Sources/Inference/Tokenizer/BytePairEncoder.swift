@@ -1,4 +1,3 @@
-import Synchronization
 
 /// Byte-level BPE over one pre-tokenized word: start from one symbol per byte (its GPT-2
 /// character), repeatedly merge the adjacent pair with the lowest merge rank (leftmost on ties)
@@ -23,7 +22,7 @@ final class BytePairEncoder: Sendable {
     /// A word spelled exactly like a token becomes that token without merging (Llama 3 family).
     let ignoreMerges: Bool
     /// Encoded words by their bytes; only words of at most `WordKey.capacity` bytes.
-    private let cache = Mutex<[WordKey: [Int32]]>([:])
+    private let cache = Locked<[WordKey: [Int32]]>([:])
     static let cacheLimit = 1 << 16
 
     init(tokens: [String], merges mergeList: [String], textIndex: TokenTextIndex, ignoreMerges: Bool) {

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 
 /// The interactive chat: one loop on the main actor that reads every waiting key, applies the
 /// decoder events queued since the last tick, and draws when something changed. Key echo is

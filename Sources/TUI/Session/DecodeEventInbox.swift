@@ -1,5 +1,4 @@
 import Inference
-import Synchronization
 
 /// Hands decoder events from the consuming task to the UI loop. The consumer never waits for the
 /// UI (the decoder is never slowed by drawing); the UI drains everything that arrived once per tick.
@@ -10,7 +9,7 @@ final class DecodeEventInbox: Sendable {
         case ended
     }
 
-    private let pending = Mutex<[(generation: Int, entry: Entry)]>([])
+    private let pending = Locked<[(generation: Int, entry: Entry)]>([])
 
     func post(_ entry: Entry, generation: Int) {
         pending.withLock { $0.append((generation, entry)) }

@@ -1,4 +1,3 @@
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -18,7 +17,7 @@ public final class WeightArena: @unchecked Sendable {
         var remaining = 0
     }
 
-    private let state = Mutex(State())
+    private let state = Locked(State())
     public let chunkBytes: Int
 
     /// - Parameter chunkBytes: size of each chunk (rounded up to 2 MB); a request larger than
