@@ -57,7 +57,8 @@ import Testing
         #expect(status.contains("ctx \(context)/2048"))
         #expect(status.contains(String(format: "τ %.2f", stats.tau)))
         #expect(status.contains(String(format: "%.1f tok/s", stats.tokensPerSecond)))
-        #expect(status.contains(String(format: "~%.1fx est", stats.tau)))
+        // No plain step timed yet: no speedup claimed (τ is not one).
+        #expect(!status.contains("x vs AR") && !status.contains("est"))
         for key in ["F1 help", "F2 hl on", "F3 drafts", "^D quit"] { #expect(status.contains(key), "\(key)") }
         // Narrow: the most important segments stay.
         h.resize(30, 10)
@@ -74,6 +75,31 @@ import Testing
         await h.send("/mode bita")
         await h.send("second question")
         #expect(h.statusLine?.contains("x vs AR") == true)
+    }
+
+    /// Speedup = tokens × plain-step time / time of the answer's steps, by hand.
+    @Test func speedupEstimateWeighsTokensByStepCost() {
+        func step(_ accepted: Int, rows: Int, ms: Double) -> StepSummary {
+            StepSummary(index: 0, candidatesByDepth: [], acceptedDrafts: accepted, bonusText: "", batchSize: rows, milliseconds: ms)
+        }
+        var e = SpeedupEstimator()
+        e.beginAnswer()
+        for _ in 0..<3 { e.observe(step(0, rows: 1, ms: 10)) }
+        #expect(e.estimate == nil, "three plain steps are not enough to time one")
+        e.observe(step(0, rows: 1, ms: 10))
+        #expect(e.estimate == 1.0)
+        // A BiTA answer: 2 steps of 7 rows at 20 ms emitting 3 and 1 tokens: 4 × 10 / 40 = 1.0;
+        // then a step at 20 ms emitting 4: 8 × 10 / 60.
+        e.beginAnswer()
+        e.observe(step(2, rows: 7, ms: 20))
+        e.observe(step(0, rows: 7, ms: 20))
+        #expect(e.estimate == 1.0)
+        e.observe(step(3, rows: 7, ms: 20))
+        #expect(abs(e.estimate! - 80.0 / 60.0) < 1e-12)
+        // tau 1.33 at twice the cost: slower than plain, and the estimate says so.
+        e.beginAnswer()
+        for accepted in [1, 0, 0] { e.observe(step(accepted, rows: 7, ms: 20)) }
+        #expect(abs(e.estimate! - 40.0 / 60.0) < 1e-12)
     }
 
     @Test func streamingIsVisibleAndCtrlCKeepsThePartialAnswer() async throws {

@@ -145,6 +145,81 @@ struct TmuxEndToEndTests {
         try expectRestoredTerminal(r, status: 0)
     }
 
+    /// The same walk with the real engine: the default model (SmolLM2-135M-Instruct Q4_1) and
+    /// its trained adapter, a fixed draft tree so that every step drafts. Accepted drafts must
+    /// show as highlight escapes on screen and as draft origins in the saved transcript.
+    @Test func realModelStreamsHighlightedDraftsAndSaves() throws {
+        let model = BitaChatBinary.repoRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        guard FileManager.default.fileExists(atPath: model) else {
+            Issue.record("\(model) is missing: `make model` fetches it (make test does)"); return
+        }
+        guard let bin = BitaChatBinary.path() else { return }
+        let dir = TemporaryDirectory()
+        let sessions = dir.path + "/sessions"
+        let command = "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) --model \(shellQuoted(model)) "
+            + "--tree 1,1,1/g3 --temperature 0 --max-tokens 300 --threads 2 --transcript-dir \(shellQuoted(sessions)); "
+            + "echo EXITED:$?; \(Self.terminalModes); echo; sleep 300"
+        let s = try TmuxSession(width: 100, height: 30, shellCommand: command)
+        _ = try #require(try s.wait(timeout: 30) { $0.contains("ready") && $0.contains("F1 help") },
+                         "the chat did not start: \((try? s.capture()) ?? "")")
+        let theme = Theme(name: .dark, mode: .extended)
+
+        try s.type("What is the capital of France?")
+        try s.press("Enter")
+        let first = try s.wait(timeout: 60, escapes: true) { $0.contains("Paris") && $0.contains("ready") }
+        let answered = try #require(first, "no answer: \((try? s.capture()) ?? "")")
+        #expect(answered.contains("\u{1b}[38;5;\(theme.draftColor(depth: 1)!)m"), "no accepted draft highlighted: \(answered.debugDescription)")
+        #expect(answered.contains("τ "), "no tau in the status bar")
+
+        // A long answer: watch it stream with the inspector open, interrupt it, keep chatting.
+        try s.press("F3")
+        try s.type("Write a long story about a dragon who learns to bake bread.")
+        try s.press("Enter")
+        let streaming = try s.wait(timeout: 30) { $0.contains("answering") && $0.contains("Draft inspector") && $0.contains("bot  ") && $0.split(separator: "\n").count > 8 }
+        #expect(streaming != nil, "never saw the answer stream with the inspector: \((try? s.capture()) ?? "")")
+        Thread.sleep(forTimeInterval: 0.5)
+        try s.press("C-c")
+        #expect(try s.wait(timeout: 10) { $0.contains("[interrupted]") && $0.contains("ready") } != nil,
+                "Ctrl-C did not stop the answer: \((try? s.capture()) ?? "")")
+        try s.type("Thank you!")
+        try s.press("Enter")
+        #expect(try s.wait(timeout: 60) { $0.contains("ready") && !$0.contains("answering") } != nil)
+        #expect(waitForTranscript(in: sessions, messages: 6, timeout: 60), "the third answer was not saved")
+        try s.type("/save")
+        try s.press("Enter")
+        #expect(try s.wait(timeout: 5) { $0.contains("Saved") } != nil)
+        try s.type("/quit")
+        try s.press("Enter")
+        try expectRestoredTerminal(s, status: 0)
+
+        let files = try FileManager.default.contentsOfDirectory(atPath: sessions)
+        let json = try #require(files.first { $0.hasSuffix(".json") }, "no JSON in \(files)")
+        #expect(files.contains(json.replacingOccurrences(of: ".json", with: ".md")))
+        let saved = try Transcript.load(path: sessions + "/" + json)
+        #expect(saved.messages.map(\.role) == [.user, .assistant, .user, .assistant, .user, .assistant])
+        let answers = saved.messages.filter { $0.role == .assistant }
+        #expect(answers.first?.content == "The capital of France is Paris.")
+        #expect(answers.first?.tokens?.contains { $0.depth >= 1 } == true, "no draft origin saved")
+        #expect(answers.count == 3 && answers[1].interrupted == true && !answers[1].content.isEmpty)
+        #expect(answers.last?.content.isEmpty == false)
+
+        // The saved session reloads into a new chat with the same conversation.
+        let r = try TmuxSession(width: 100, height: 30, shellCommand: "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) "
+            + "--model \(shellQuoted(model)) --transcript-dir \(shellQuoted(dir.path + "/second")); echo EXITED:$?; \(Self.terminalModes); echo; sleep 300")
+        _ = try #require(try r.wait(timeout: 30) { $0.contains("ready") && $0.contains("F1 help") })
+        try r.type("/load \(sessions)/\(json)")
+        try r.press("Enter")
+        let reloaded = try r.wait(timeout: 10, escapes: true) { $0.contains("Loaded \(saved.messages.count) messages") }
+        #expect(reloaded?.contains("\u{1b}[38;5;\(theme.draftColor(depth: 1)!)m") == true, "highlighting not restored")
+        let again = dir.path + "/again.json"
+        try r.type("/save \(again)")
+        try r.press("Enter")
+        #expect(try r.wait(timeout: 5) { $0.contains("Saved") } != nil)
+        #expect(try Transcript.load(path: again).conversation == saved.conversation)
+        try r.press("C-d")
+        try expectRestoredTerminal(r, status: 0)
+    }
+
     @Test func smallHugeAndResizedTerminals() throws {
         let dir = TemporaryDirectory()
         guard let s = try startChat(width: 20, height: 6, transcripts: dir.path, extra: "--no-color",

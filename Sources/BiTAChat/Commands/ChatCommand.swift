@@ -16,6 +16,9 @@ struct ChatOptions: ParsableArguments {
     @Option(help: "Decoding mode: ar (plain) or bita (draft and verify, same output, faster). Default: bita when an adapter is found.")
     var mode: String?
 
+    @Option(help: "Draft tree: 'auto' (default: shapes chosen from measured step costs and acceptance; decodes plainly while drafting does not pay), or a fixed shape drafted on every step, like '1,1,1/g3' (to watch BiTA draft, whatever it costs). Same output either way.")
+    var tree: String = "auto"
+
     @Option(help: "System prompt.")
     var system: String?
 
@@ -108,7 +111,7 @@ struct ChatCommand: AsyncParsableCommand {
     /// The real engine's backend: model and adapter from the options, KV cache reused across turns.
     static let engineBackend: ChatBackendFactory = { options in
         let loaded = try EngineOptions.load(model: options.model, adapter: options.adapter, noAdapter: false,
-                                            mode: options.mode.flatMap(DecodingMode.init(rawValue:)), tree: "auto",
+                                            mode: options.mode.flatMap(DecodingMode.init(rawValue:)), tree: options.tree,
                                             threads: options.threads, context: nil)
         if let notice = loaded.notice { printError("note: \(notice)") }
         return EngineChatBackend(engine: loaded.engine, tree: loaded.tree)

@@ -51,6 +51,7 @@ public final class ChatController {
     private var contextTokens = 0
     private var lastARTokensPerSecond: Double?
     private var lastBiTATokensPerSecond: Double?
+    private var speedup = SpeedupEstimator()
 
     public init(backend: any ChatBackend, configuration: ChatConfiguration, store: TranscriptStore?) {
         self.backend = backend
@@ -164,6 +165,7 @@ public final class ChatController {
         items.append(.turn(answerIndex))
         scrollTop = nil
         inspector.reset()
+        speedup.beginAnswer()
 
         let id = nextGenerationID
         nextGenerationID += 1
@@ -280,6 +282,7 @@ public final class ChatController {
                 contextTokens += 1
             case .event(.step(let step)):
                 inspector.record(step)
+                speedup.observe(step)
             case .event(.stats(let stats)):
                 conversation.turns[i].stats = stats
                 inspector.record(stats)
@@ -460,8 +463,10 @@ public final class ChatController {
     var statusContent: StatusBarContent {
         let current = conversation.turns.last(where: { $0.role == .assistant })
         let stats = current?.stats
-        var measured: Double?
-        if let ar = lastARTokensPerSecond, let b = lastBiTATokensPerSecond, ar > 0 { measured = b / ar }
+        // The current answer's step timings against one-row steps; failing that, the last BiTA
+        // answer's tokens/s against the last AR answer's.
+        var measured = current?.mode == .bita ? speedup.estimate : nil
+        if measured == nil, let ar = lastARTokensPerSecond, let b = lastBiTATokensPerSecond, ar > 0 { measured = b / ar }
         return StatusBarContent(
             modelName: backend.description.modelName, mode: isGenerating ? (current?.mode ?? settings.mode) : settings.mode,
             phase: phase, tokensPerSecond: stats?.tokensPerSecond, tau: stats?.tau, measuredSpeedup: measured,

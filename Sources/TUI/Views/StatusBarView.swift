@@ -10,7 +10,7 @@ struct StatusBarContent: Hashable {
     var phase: Phase
     var tokensPerSecond: Double?
     var tau: Double?
-    /// Measured BiTA/AR speed ratio when both were seen this session, else nil.
+    /// BiTA/AR speed ratio measured this session (see SpeedupEstimator), else nil.
     var measuredSpeedup: Double?
     var contextUsed: Int
     var contextLength: Int
@@ -65,10 +65,10 @@ struct StatusBarView {
         return s
     }
 
-    /// "2.10x vs AR" when measured; "~2.3x est" (tau, assuming a BiTA step costs an AR step) otherwise.
+    /// "1.21x vs AR" once measured; nothing before (τ is not a speedup: BiTA steps cost more
+    /// than plain ones).
     var speedupText: String? {
         if let m = content.measuredSpeedup, m > 0 { return String(format: "%.2fx vs AR", m) }
-        if let tau = content.tau, tau > 0 { return String(format: "~%.1fx est", tau) }
         return nil
     }
 
