@@ -5,7 +5,7 @@
 # Usage: scripts/sanitize.sh [asan] [tsan] [leaks]      (default: all three)
 # Environment:
 #   ASAN_FILTER / TSAN_FILTER   swift test --filter regex (defaults below, see docs/RELIABILITY.md)
-#   TSAN_STRICT=1               fail on any ThreadSanitizer report (see the Mutex note below)
+#   TSAN_STRICT=0               list ThreadSanitizer reports without failing (default: any report fails)
 #   LEAK_TOOL=valgrind|lsan|both   what checks the chat session (default both)
 #   BITA_STORIES_MODEL          stories260K.gguf (default ../shared/models/stories260K.gguf)
 #
@@ -24,10 +24,9 @@ flags=(-c release -Xswiftc -enable-testing -Xswiftc -g)
 # and would only measure the sanitizer), the tmux end-to-end tests (they drive the normal
 # release binary in a terminal), and the long model evaluations (llama.cpp agreement,
 # perplexity command, adapter training runs: minutes of SmolLM2 forward passes whose code paths the
-# forward-pass, kernel, lossless-decoding and tokenizer suites already cover).
-# InfoCommandTests/checkoutDefaultModel finds models/ from the binary's .build directory, which
-# this build does not have (.build-asan).
-ASAN_EXCLUDED='TokenizerSpeedTests|KernelBenchmarkTests|InspectorCostTests|TmuxEndToEndTests|LlamaCppAgreementTests|PerplexityCommandTests|TuningRunTests|InfoCommandTests/checkoutDefaultModel'
+# forward-pass, kernel, lossless-decoding and tokenizer suites already cover; LosslessBenchPromptsTests
+# is 72 SmolLM2 prompts three times over, LosslessDecodingTests runs the same decoder paths).
+ASAN_EXCLUDED='TokenizerSpeedTests|KernelBenchmarkTests|InspectorCostTests|TmuxEndToEndTests|LlamaCppAgreementTests|PerplexityCommandTests|TuningRunTests|LosslessBenchPromptsTests'
 ASAN_FILTER=${ASAN_FILTER:-"^(InferenceTests|TUITests|BiTAChatTests)\\.(?!($ASAN_EXCLUDED)[/(])"}
 # ThreadSanitizer: everything that runs tasks, streams and threads: the start/cancel storm, the
 # thread pool, decoding on two threads, the chat controller, transcripts (atomic writes).
@@ -54,13 +53,13 @@ run_tests() {  # name sanitizer scratch filter
   [ $rc -ne 0 ] && failed=1
   grep -qE "^==[0-9]+==ERROR: (AddressSanitizer|LeakSanitizer)" "$log" && failed=1
   if grep -q "WARNING: ThreadSanitizer" "$log"; then
-    # Synchronization.Mutex is invisible to TSan with this toolchain (its lock lives in an
-    # uninstrumented library), so every Mutex-guarded access is reported. Listed by the first
-    # frame of the racing access: a location not guarded by a Mutex is a real race.
+    # Every lock in the project is a pthread mutex (Locked), which TSan sees, so a report is a
+    # real race. (Synchronization.Mutex is invisible to TSan with this toolchain: do not use it.)
+    # Listed by the first frame of the racing access.
     echo "   ThreadSanitizer reports by location (first frame of each access):"
     grep -A2 -E "^  (Read|Write|Previous (read|write)|Atomic)" "$log" | grep -E "^    #0 " \
       | sed -E 's/^    #0 ([^ ]+) ([^ ]+).*/\2/' | sort | uniq -c | sort -rn | head -20
-    [ "${TSAN_STRICT:-0}" = 1 ] && failed=1
+    [ "${TSAN_STRICT:-1}" = 1 ] && failed=1
   fi
   if [ $failed -ne 0 ]; then
     echo "== $name: FAILED (exit $rc), see $log"; status=1

@@ -48,7 +48,8 @@ struct ModelLocator {
     var installRoot: String? {
         guard let exe = executablePath, exe.hasPrefix("/") else { return nil }
         let dirs = Array(exe.split(separator: "/", omittingEmptySubsequences: true).dropLast())
-        if let build = dirs.lastIndex(of: ".build") {
+        // `.build`, or a scratch directory of ours such as `.build-asan` (scripts/sanitize.sh).
+        if let build = dirs.lastIndex(where: { $0 == ".build" || $0.hasPrefix(".build-") }) {
             return "/" + dirs[..<build].joined(separator: "/")
         }
         guard dirs.count >= 1 else { return nil }

@@ -3,11 +3,14 @@ import Foundation
 /// The interactive chat: one loop on the main actor that reads every waiting key, applies the
 /// decoder events queued since the last tick, and draws when something changed. Key echo is
 /// drawn at once; frames caused by anything else (streaming) are capped at ~30 per second.
+/// Between ticks the loop sleeps in poll(2) on the keyboard and the decoder's wake pipe, so a
+/// key or an event wakes it at once and an idle chat costs no CPU.
 @MainActor
 enum TerminalChatApp {
     static let streamingFrameInterval = Duration.milliseconds(33)
-    /// Poll period while idle; bounds key-echo latency.
-    static let pollInterval = Duration.milliseconds(4)
+    /// Longest sleep with nothing to do: bounds how late a resize or a termination signal that
+    /// did not interrupt poll(2) is noticed.
+    static let idleWakeInterval = Duration.milliseconds(100)
     /// Keys handled per tick, so a huge paste still lets frames through.
     static let keysPerTick = 8192
 
@@ -55,12 +58,21 @@ enum TerminalChatApp {
                 lastFrame = now
             }
             if keys.count < keysPerTick {
-                try? await Task.sleep(for: pollInterval)
-            } else {
-                await Task.yield()
+                // A frame held back by the 30-per-second cap is due at lastFrame + interval.
+                let wait = controller.needsRender ? max(.milliseconds(1), streamingFrameInterval - (clock.now - lastFrame)) : idleWakeInterval
+                waitForInput(descriptors: [STDIN_FILENO, controller.eventWakeDescriptor], timeout: wait)
             }
+            await Task.yield()
         }
         screen.end()
         return status
+    }
+
+    /// Sleeps until one of `descriptors` is readable (or hung up), a signal arrives, or `timeout`.
+    static func waitForInput(descriptors: [Int32], timeout: Duration) {
+        var fds = descriptors.filter { $0 >= 0 }.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
+        let (seconds, attoseconds) = timeout.components
+        let milliseconds = Int32(clamping: seconds * 1000 + attoseconds / 1_000_000_000_000_000)
+        _ = poll(&fds, nfds_t(fds.count), max(1, milliseconds))
     }
 }

@@ -264,6 +264,9 @@ public final class ChatController {
         finishAnswer(turnIndex: g.turnIndex)
     }
 
+    /// Readable when decoder events are waiting: the terminal loop polls it next to the keyboard.
+    var eventWakeDescriptor: Int32 { inbox.wake.readDescriptor }
+
     /// Applies every event that arrived since the last call. Returns true if anything changed.
     @discardableResult
     public func processEvents() -> Bool {
