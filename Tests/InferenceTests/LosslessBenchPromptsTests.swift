@@ -21,21 +21,12 @@ import Testing
     }
 
     /// Decodes greedily until `newTokens` tokens or the first end-of-turn token (included).
+    /// One answer: up to `newTokens` tokens or the end of the turn (LosslessDecodingTests.decode).
     static func decode(_ model: LlamaModel, tokenizer: Tokenizer, bita: BiTAParameters?, policy: ShapePolicy,
                        prompt: [Int32], pool: ThreadPool, capacity: Int) throws -> (tokens: [Int32], steps: Int) {
-        let d = SpeculativeDecoder(model: model, bita: bita, cache: model.makeCache(capacity: capacity),
-                                   pool: pool, policy: policy, sampling: SamplingParameters(), seed: 0)
-        try d.prefill(prompt)
-        var out: [Int32] = []
-        var steps = 0
-        while out.count < newTokens {
-            let r = try d.step()
-            steps += 1
-            out += r.tokens.map(\.id)
-            if r.tokens.contains(where: { tokenizer.isEndOfTurn($0.id) }) { break }
-        }
-        if let end = out.firstIndex(where: { tokenizer.isEndOfTurn($0) }) { out = Array(out[...end]) }
-        return (Array(out.prefix(newTokens)), steps)
+        let r = try LosslessDecodingTests.decode(model, bita: bita, policy: policy, prompt: prompt, count: newTokens,
+                                                 pool: pool, capacity: capacity, stop: { tokenizer.isEndOfTurn($0) })
+        return (r.tokens, r.steps.count)
     }
 
     /// Shapes cycled over the prompts: cheap to wide, all of them drafting on every step.

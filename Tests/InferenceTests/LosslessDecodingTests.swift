@@ -4,11 +4,15 @@ import Testing
 
 /// BiTA must emit exactly the tokens plain decoding emits (greedy), for any adapter and any tree.
 @Suite struct LosslessDecodingTests {
+    /// Decodes `count` new tokens (fewer when `stop` says a token ends the answer; the answer then
+    /// ends with that token). `drafts` replaces the adapter's drafts before each step.
     static func decode(_ model: LlamaModel, bita: BiTAParameters?, policy: ShapePolicy, prompt: [Int32],
                        count: Int, sampling: SamplingParameters = .init(), seed: UInt64 = 0,
-                       threads: Int = 1, drafts: (([Int32]) -> [[Int32]])? = nil) throws -> (tokens: [Int32], steps: [StepResult]) {
-        let decoder = SpeculativeDecoder(model: model, bita: bita, cache: model.makeCache(capacity: 512),
-                                         pool: ThreadPool(threads: threads), policy: policy, sampling: sampling, seed: seed)
+                       threads: Int = 1, pool: ThreadPool? = nil, capacity: Int = 512,
+                       stop: ((Int32) -> Bool)? = nil,
+                       drafts: (([Int32]) -> [[Int32]])? = nil) throws -> (tokens: [Int32], steps: [StepResult]) {
+        let decoder = SpeculativeDecoder(model: model, bita: bita, cache: model.makeCache(capacity: capacity),
+                                         pool: pool ?? ThreadPool(threads: threads), policy: policy, sampling: sampling, seed: seed)
         try decoder.prefill(prompt)
         var out: [Int32] = []
         var steps: [StepResult] = []
@@ -17,7 +21,9 @@ import Testing
             let r = try decoder.step()
             steps.append(r)
             out += r.tokens.map(\.id)
+            if let stop, r.tokens.contains(where: { stop($0.id) }) { break }
         }
+        if let stop, let end = out.firstIndex(where: stop) { out = Array(out[...end]) }
         return (Array(out.prefix(count)), steps)
     }
 
@@ -46,7 +52,7 @@ import Testing
             let ar = try Self.decode(model, bita: nil, policy: .autoregressive, prompt: prompt, count: 80).tokens
             var rng = SeededRandom(seed: 11)
             let shape = try TreeShape(parsing: "3,2,2/g3", maskCount: 3)
-            let result = try Self.decode(model, bita: bita, policy: .fixed(shape), prompt: prompt, count: 80) { emitted in
+            let result = try Self.decode(model, bita: bita, policy: .fixed(shape), prompt: prompt, count: 80, drafts: { emitted in
                 // Depth d drafts guess ar[emitted.count + d - 1] (the root is the newest emitted token).
                 (1...3).map { d in
                     let truth = emitted.count + d - 1 < ar.count ? ar[emitted.count + d - 1] : 0
@@ -57,7 +63,7 @@ import Testing
                     default: return [truth, wrong, wrong &+ 3]        // right at rank 0
                     }
                 }
-            }
+            })
             #expect(result.tokens == ar, "prompt \(prompt)")
             let accepted = result.steps.reduce(0) { $0 + $1.tokens.count - 1 }
             #expect(accepted > 20, "oracle drafts should be accepted often, got \(accepted)")
