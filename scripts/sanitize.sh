@@ -27,7 +27,7 @@ flags=(-c release -Xswiftc -enable-testing -Xswiftc -g)
 # forward-pass, kernel, lossless-decoding and tokenizer suites already cover; LosslessBenchPromptsTests
 # is 72 SmolLM2 prompts three times over, LosslessDecodingTests runs the same decoder paths).
 ASAN_EXCLUDED='TokenizerSpeedTests|KernelBenchmarkTests|InspectorCostTests|TmuxEndToEndTests|LlamaCppAgreementTests|PerplexityCommandTests|TuningRunTests|LosslessBenchPromptsTests'
-ASAN_FILTER=${ASAN_FILTER:-"^(InferenceTests|TUITests|BiTAChatTests)\\.(?!($ASAN_EXCLUDED)[/(])"}
+ASAN_FILTER=${ASAN_FILTER:-"^(InferenceTests|TUITests|BiTAChatTests)\\.(?!($ASAN_EXCLUDED)([/(]|$))"}
 # ThreadSanitizer: everything that runs tasks, streams and threads: the start/cancel storm, the
 # thread pool, decoding on two threads, the chat controller, transcripts (atomic writes).
 TSAN_FILTER=${TSAN_FILTER:-'StressStartCancelTests|ThreadPoolTests|LosslessDecodingTests|ChatControllerTests|TranscriptTests|FuzzRegressionTests'}
