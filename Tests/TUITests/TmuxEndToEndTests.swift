@@ -51,6 +51,27 @@ struct TmuxEndToEndTests {
         return false
     }
 
+    /// Types `text` one key at a time while an answer streams and times each echo in the input
+    /// box (tmux round trip included); the median must stay under 100 ms.
+    func expectQuickKeyEcho(in s: TmuxSession, typing text: String, label: String) throws {
+        var latencies: [Double] = []
+        var typed = ""
+        for c in text {
+            typed.append(c)
+            let start = Date()
+            try s.type(String(c))
+            guard try s.wait(timeout: 2, interval: 0.001, { $0.contains("› " + typed) }) != nil else {
+                Issue.record("key \(c) not echoed within 2 s"); break
+            }
+            latencies.append(Date().timeIntervalSince(start) * 1000)
+        }
+        #expect(try s.capture().contains("answering"), "the answer ended before the latency measurement did")
+        let sorted = latencies.sorted()
+        let median = sorted.isEmpty ? .infinity : sorted[sorted.count / 2]
+        print("\(label): key echo latency while streaming (ms, incl. tmux round trip): \(latencies.map { String(format: "%.1f", $0) }) median \(String(format: "%.1f", median))")
+        #expect(median < 100, "median key echo latency \(median) ms")
+    }
+
     @Test func chatStreamInterruptSaveQuitAndReload() throws {
         let dir = TemporaryDirectory()
         let sessions = dir.path + "/sessions"
@@ -79,23 +100,7 @@ struct TmuxEndToEndTests {
         try s.type("tell me a long story")
         try s.press("Enter")
         #expect(try s.wait(timeout: 10) { $0.contains("answering") && $0.contains("clockmaker") } != nil)
-        var latencies: [Double] = []
-        var typed = ""
-        for c in "latency" {
-            typed.append(c)
-            let start = Date()
-            try s.type(String(c))
-            guard try s.wait(timeout: 2, interval: 0.001, { $0.contains("› " + typed) }) != nil else {
-                Issue.record("key \(c) not echoed within 2 s"); break
-            }
-            latencies.append(Date().timeIntervalSince(start) * 1000)
-        }
-        let stillStreaming = try s.capture().contains("answering")
-        #expect(stillStreaming, "the answer ended before the latency measurement did")
-        let sorted = latencies.sorted()
-        let median = sorted.isEmpty ? .infinity : sorted[sorted.count / 2]
-        print("key echo latency while streaming (ms, incl. tmux round trip): \(latencies.map { String(format: "%.1f", $0) }) median \(String(format: "%.1f", median)) max \(String(format: "%.1f", sorted.last ?? 0))")
-        #expect(median < 100, "median key echo latency \(median) ms")
+        try expectQuickKeyEcho(in: s, typing: "latency", label: "scripted backend")
         try s.press("C-u")
         try s.press("C-c")
         let interrupted = try s.wait(timeout: 5) { $0.contains("[interrupted]") && $0.contains("ready") }
@@ -178,21 +183,7 @@ struct TmuxEndToEndTests {
         let streaming = try s.wait(timeout: 30) { $0.contains("answering") && $0.contains("Draft inspector") && $0.contains("bot  ") && $0.split(separator: "\n").count > 8 }
         #expect(streaming != nil, "never saw the answer stream with the inspector: \((try? s.capture()) ?? "")")
         // Key echo while the decoder keeps both cores busy.
-        var latencies: [Double] = []
-        var typed = ""
-        for c in "echo" {
-            typed.append(c)
-            let start = Date()
-            try s.type(String(c))
-            guard try s.wait(timeout: 2, interval: 0.001, { $0.contains("› " + typed) }) != nil else {
-                Issue.record("key \(c) not echoed within 2 s"); break
-            }
-            latencies.append(Date().timeIntervalSince(start) * 1000)
-        }
-        #expect(try s.capture().contains("answering"), "the answer ended before the latency measurement did")
-        let median = latencies.isEmpty ? .infinity : latencies.sorted()[latencies.count / 2]
-        print("real model, key echo while streaming (ms, incl. tmux round trip): \(latencies.map { String(format: "%.1f", $0) })")
-        #expect(median < 100, "median key echo latency \(median) ms")
+        try expectQuickKeyEcho(in: s, typing: "echo", label: "real model, 2 threads")
         try s.press("C-u")
         try s.press("C-c")
         #expect(try s.wait(timeout: 10) { $0.contains("[interrupted]") && $0.contains("ready") } != nil,
