@@ -72,6 +72,22 @@ struct TmuxEndToEndTests {
         #expect(median < 100, "median key echo latency \(median) ms")
     }
 
+    /// `/save`, quit with `quitKeys`, check the terminal came back, and read the session file: a
+    /// JSON transcript of three exchanges, with its Markdown twin next to it.
+    func saveQuitAndReadTranscript(_ s: TmuxSession, sessions: String, quitKeys: [String]) throws -> (json: String, saved: Transcript) {
+        try s.type("/save")
+        try s.press("Enter")
+        #expect(try s.wait(timeout: 5) { $0.contains("Saved") } != nil)
+        for key in quitKeys { if key.hasPrefix("/") { try s.type(key) } else { try s.press(key) } }
+        try expectRestoredTerminal(s, status: 0)
+        let files = try FileManager.default.contentsOfDirectory(atPath: sessions)
+        let json = try #require(files.first { $0.hasSuffix(".json") }, "no JSON in \(files)")
+        #expect(files.contains(json.replacingOccurrences(of: ".json", with: ".md")))
+        let saved = try Transcript.load(path: sessions + "/" + json)
+        #expect(saved.messages.map(\.role) == [.user, .assistant, .user, .assistant, .user, .assistant])
+        return (json, saved)
+    }
+
     @Test func chatStreamInterruptSaveQuitAndReload() throws {
         let dir = TemporaryDirectory()
         let sessions = dir.path + "/sessions"
@@ -110,17 +126,7 @@ struct TmuxEndToEndTests {
         #expect(try s.wait(timeout: 15) { $0.contains("You asked: \"and after that?\"") && $0.contains("ready") } != nil)
 
         // Save and quit; the terminal comes back.
-        try s.type("/save")
-        try s.press("Enter")
-        #expect(try s.wait(timeout: 5) { $0.contains("Saved") } != nil)
-        try s.press("C-d")
-        try expectRestoredTerminal(s, status: 0)
-
-        let files = try FileManager.default.contentsOfDirectory(atPath: sessions)
-        let json = try #require(files.first { $0.hasSuffix(".json") }, "no JSON in \(files)")
-        #expect(files.contains(json.replacingOccurrences(of: ".json", with: ".md")))
-        let saved = try Transcript.load(path: sessions + "/" + json)
-        #expect(saved.messages.map(\.role) == [.user, .assistant, .user, .assistant, .user, .assistant])
+        let (json, saved) = try saveQuitAndReadTranscript(s, sessions: sessions, quitKeys: ["C-d"])
         #expect(saved.messages[1].content == expected)
         #expect(saved.messages[1].tokens?.contains { $0.depth >= 2 } == true)
         #expect(saved.messages[3].interrupted == true)
@@ -192,18 +198,7 @@ struct TmuxEndToEndTests {
         try s.press("Enter")
         #expect(try s.wait(timeout: 60) { $0.contains("ready") && !$0.contains("answering") } != nil)
         #expect(waitForTranscript(in: sessions, messages: 6, timeout: 60), "the third answer was not saved")
-        try s.type("/save")
-        try s.press("Enter")
-        #expect(try s.wait(timeout: 5) { $0.contains("Saved") } != nil)
-        try s.type("/quit")
-        try s.press("Enter")
-        try expectRestoredTerminal(s, status: 0)
-
-        let files = try FileManager.default.contentsOfDirectory(atPath: sessions)
-        let json = try #require(files.first { $0.hasSuffix(".json") }, "no JSON in \(files)")
-        #expect(files.contains(json.replacingOccurrences(of: ".json", with: ".md")))
-        let saved = try Transcript.load(path: sessions + "/" + json)
-        #expect(saved.messages.map(\.role) == [.user, .assistant, .user, .assistant, .user, .assistant])
+        let (json, saved) = try saveQuitAndReadTranscript(s, sessions: sessions, quitKeys: ["/quit", "Enter"])
         let answers = saved.messages.filter { $0.role == .assistant }
         #expect(answers.first?.content == "The capital of France is Paris.")
         #expect(answers.first?.tokens?.contains { $0.depth >= 1 } == true, "no draft origin saved")
