@@ -43,6 +43,7 @@ import Testing
         let pv = (0..<c.layerCount).map { _ in (0..<(p * c.kvDim)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
         let pkPtrs = pk.map { a in let b = UnsafeMutablePointer<Float>.allocate(capacity: a.count); b.initialize(from: a, count: a.count); return UnsafePointer(b) }
         let pvPtrs = pv.map { a in let b = UnsafeMutablePointer<Float>.allocate(capacity: a.count); b.initialize(from: a, count: a.count); return UnsafePointer(b) }
+        defer { (pkPtrs + pvPtrs).forEach { UnsafeMutablePointer(mutating: $0).deallocate() } }
         let promptKV = PromptKV(count: p, keys: pkPtrs, values: pvPtrs)
         let prefix: [Int32] = (0..<9).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) }
         let vocab = c.vocabSize
