@@ -98,8 +98,10 @@ leaks() {
     command -v valgrind >/dev/null || bash scripts/install-deps.sh valgrind
     # Valgrind does not decode AVX-512: a build for plain x86-64 (no -target-cpu), in its own
     # directory; the C kernels pick their code path from CPUID, which valgrind reports honestly.
+    # Debug info as DWARF 4: valgrind 3.19 gives up on the toolchain's default DWARF 5.
     local bin=$root/.build-valgrind/release/bita-chat
-    nice -n 19 swift build -c release --scratch-path "$root/.build-valgrind" --product bita-chat 2>&1 \
+    nice -n 19 swift build -c release -Xswiftc -g -Xswiftc -dwarf-version=4 -Xcc -gdwarf-4 \
+      --scratch-path "$root/.build-valgrind" --product bita-chat 2>&1 \
       | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
     local dir; dir=$(mktemp -d)
     echo "== leaks (valgrind --leak-check=full): 20-turn plain chat with $bin"
@@ -109,7 +111,10 @@ leaks() {
       --transcript-dir "$dir/sessions" >"$dir/out.txt" 2>"$dir/err.txt"
     local rc=$?
     set -e
-    grep -E "definitely lost|indirectly lost|possibly lost|still reachable|ERROR SUMMARY" "$dir/valgrind.txt" | sed 's/^==[0-9]*== /   /'
+    grep -E "definitely lost|indirectly lost|possibly lost|still reachable|ERROR SUMMARY" "$dir/valgrind.txt" | sed 's/^==[0-9]*== /   /' || true
+    if ! grep -q "ERROR SUMMARY" "$dir/valgrind.txt"; then
+      echo "   valgrind did not finish its run:"; tail -5 "$dir/valgrind.txt"; rc=1
+    fi
     echo "   exit $rc, $(cat "$dir"/sessions/*.json 2>/dev/null | grep -o '"role":"assistant"' | wc -l) answers saved; full report: $dir/valgrind.txt"
     if [ $rc -ne 0 ]; then echo "== leaks (valgrind): FAILED"; status=1; fi
   fi
