@@ -65,7 +65,7 @@ struct TmuxEndToEndTests {
             }
             latencies.append(Date().timeIntervalSince(start) * 1000)
         }
-        #expect(try s.capture().contains("answering"), "the answer ended before the latency measurement did")
+        #expect(try s.capture().contains("│ answering"), "the answer ended before the latency measurement did")
         let sorted = latencies.sorted()
         let median = sorted.isEmpty ? .infinity : sorted[sorted.count / 2]
         print("\(label): key echo latency while streaming (ms, incl. tmux round trip): \(latencies.map { String(format: "%.1f", $0) }) median \(String(format: "%.1f", median))")
@@ -186,7 +186,11 @@ struct TmuxEndToEndTests {
         try s.press("F3")
         try s.type("Write a long story about a dragon who learns to bake bread.")
         try s.press("Enter")
-        let streaming = try s.wait(timeout: 30) { $0.contains("answering") && $0.contains("Draft inspector") && $0.contains("bot  ") && $0.split(separator: "\n").count > 8 }
+        // Streaming: the status bar says so (the input box's placeholder says "answering…" from
+        // the moment the question is sent) and the second answer has text on screen.
+        let streaming = try s.wait(timeout: 30) {
+            $0.contains("│ answering") && $0.contains("Draft inspector") && $0.components(separatedBy: "bot  ").count >= 3
+        }
         #expect(streaming != nil, "never saw the answer stream with the inspector: \((try? s.capture()) ?? "")")
         // Key echo while the decoder keeps both cores busy.
         try expectQuickKeyEcho(in: s, typing: "echo", label: "real model, 2 threads")
