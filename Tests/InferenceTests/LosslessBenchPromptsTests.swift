@@ -20,8 +20,8 @@ import Testing
         return try text.split(separator: "\n").map { try JSONDecoder().decode(Prompt.self, from: Data($0.utf8)) }
     }
 
-    /// Decodes greedily until `newTokens` tokens or the first end-of-turn token (included).
-    /// One answer: up to `newTokens` tokens or the end of the turn (LosslessDecodingTests.decode).
+    /// Decodes greedily until `newTokens` tokens or the first end-of-turn token (included), with
+    /// the shared `LosslessDecodingTests.decode`.
     static func decode(_ model: LlamaModel, tokenizer: Tokenizer, bita: BiTAParameters?, policy: ShapePolicy,
                        prompt: [Int32], pool: ThreadPool, capacity: Int) throws -> (tokens: [Int32], steps: Int) {
         let r = try LosslessDecodingTests.decode(model, bita: bita, policy: policy, prompt: prompt, count: newTokens,

@@ -9,14 +9,28 @@ import Testing
 struct TmuxEndToEndTests {
     static let terminalModes = "stty -a | tr ' ;' '\\n\\n' | grep -E '^-?(icanon|echo|isig|icrnl|opost)$' | tr '\\n' ' '"
 
+    /// The scripted backend, 25 ms per step.
+    static let demoBackend = "--demo-backend --demo-step-ms 25"
+
+    /// `--model` for the default chat model (SmolLM2-135M-Instruct Q4_1, its adapter found next to
+    /// it); nil, with a recorded issue, when it was not fetched.
+    static func realModel() -> String? {
+        let model = BitaChatBinary.repoRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
+        guard FileManager.default.fileExists(atPath: model) else {
+            Issue.record("\(model) is missing: `make model` fetches it (make test does)"); return nil
+        }
+        return "--model \(shellQuoted(model))"
+    }
+
     /// A pane running the chat, then reporting its exit status and the terminal modes it left.
-    func startChat(width: Int = 100, height: Int = 30, transcripts: String, extra: String = "",
+    func startChat(width: Int = 100, height: Int = 30, transcripts: String, backend: String = demoBackend, extra: String = "",
+                   startTimeout: Double = 10,
                    readyWhen: (String) -> Bool = { $0.contains("ready") && $0.contains("F1 help") }) throws -> TmuxSession? {
         guard let bin = BitaChatBinary.path() else { return nil }
-        let command = "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) --demo-backend --demo-step-ms 25 "
+        let command = "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) \(backend) "
             + "--transcript-dir \(shellQuoted(transcripts)) \(extra); echo EXITED:$?; \(Self.terminalModes); echo; sleep 300"
         let session = try TmuxSession(width: width, height: height, shellCommand: command)
-        guard try session.wait(readyWhen) != nil else {
+        guard try session.wait(timeout: startTimeout, readyWhen) != nil else {
             Issue.record("the chat did not start: \(try session.capture())")
             return nil
         }
@@ -160,19 +174,11 @@ struct TmuxEndToEndTests {
     /// its trained adapter, a fixed draft tree so that every step drafts. Accepted drafts must
     /// show as highlight escapes on screen and as draft origins in the saved transcript.
     @Test func realModelStreamsHighlightedDraftsAndSaves() throws {
-        let model = BitaChatBinary.repoRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-        guard FileManager.default.fileExists(atPath: model) else {
-            Issue.record("\(model) is missing: `make model` fetches it (make test does)"); return
-        }
-        guard let bin = BitaChatBinary.path() else { return }
+        guard let model = Self.realModel() else { return }
         let dir = TemporaryDirectory()
         let sessions = dir.path + "/sessions"
-        let command = "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) --model \(shellQuoted(model)) "
-            + "--tree 1,1,1/g3 --temperature 0 --max-tokens 600 --threads 2 --transcript-dir \(shellQuoted(sessions)); "
-            + "echo EXITED:$?; \(Self.terminalModes); echo; sleep 300"
-        let s = try TmuxSession(width: 100, height: 30, shellCommand: command)
-        _ = try #require(try s.wait(timeout: 30) { $0.contains("ready") && $0.contains("F1 help") },
-                         "the chat did not start: \((try? s.capture()) ?? "")")
+        guard let s = try startChat(transcripts: sessions, backend: model,
+                                    extra: "--tree 1,1,1/g3 --temperature 0 --max-tokens 600 --threads 2", startTimeout: 30) else { return }
         let theme = Theme(name: .dark, mode: .extended)
 
         try s.type("What is the capital of France?")
@@ -210,9 +216,7 @@ struct TmuxEndToEndTests {
         #expect(answers.last?.content.isEmpty == false)
 
         // The saved session reloads into a new chat with the same conversation.
-        let r = try TmuxSession(width: 100, height: 30, shellCommand: "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) "
-            + "--model \(shellQuoted(model)) --transcript-dir \(shellQuoted(dir.path + "/second")); echo EXITED:$?; \(Self.terminalModes); echo; sleep 300")
-        _ = try #require(try r.wait(timeout: 30) { $0.contains("ready") && $0.contains("F1 help") })
+        guard let r = try startChat(transcripts: dir.path + "/second", backend: model, startTimeout: 30) else { return }
         try r.type("/load \(sessions)/\(json)")
         try r.press("Enter")
         let reloaded = try r.wait(timeout: 10, escapes: true) { $0.contains("Loaded \(saved.messages.count) messages") }
@@ -320,41 +324,35 @@ struct TmuxEndToEndTests {
         #expect(buffers.isEmpty, "clipboard escape reached the terminal: \(buffers)")
     }
 
-    /// Decoding speed with the draft inspector open vs closed, alternating runs, median of each.
-    /// Timing-sensitive, so these run only when asked: BITA_TUI_MEASURE=1.
-    func measureInspectorCost(label: String, runs: Int = 4, start: (String) throws -> TmuxSession?) throws {
+    /// Decoding speed with the draft inspector open vs closed, with a backend that does a fixed
+    /// amount of CPU work per step (so UI work that steals CPU would show). Timing-sensitive on a
+    /// shared machine, so it runs only when asked: BITA_TUI_MEASURE=1.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["BITA_TUI_MEASURE"] == "1", "set BITA_TUI_MEASURE=1 to measure"))
+    func inspectorDoesNotSlowDecoding() throws {
         func run(inspector: Bool) throws -> Double? {
             let dir = TemporaryDirectory()
-            guard let s = try start(dir.path) else { return nil }
+            guard let s = try startChat(transcripts: dir.path, extra: "--demo-burn-cpu --max-tokens 400") else { return nil }
             if inspector { try s.press("F3") }
-            try s.type("Write a long story about a lighthouse keeper.")
+            try s.type("tell me a long story")
             try s.press("Enter")
-            guard waitForTranscript(in: dir.path, messages: 2, timeout: 120) else { return nil }
+            guard waitForTranscript(in: dir.path, messages: 2, timeout: 60) else { return nil }
             if inspector { #expect(try s.capture().contains("Draft inspector")) }
             try s.press("C-d")
             let json = try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasSuffix(".json") }!
             return try Transcript.load(path: dir.path + "/" + json).messages[1].stats?.tokensPerSecond
         }
         var closed: [Double] = [], open: [Double] = []
-        for _ in 0..<runs {
+        for _ in 0..<4 {
             if let v = try run(inspector: false) { closed.append(v) }
             if let v = try run(inspector: true) { open.append(v) }
         }
         guard !closed.isEmpty, !open.isEmpty else { Issue.record("no measurement"); return }
         let medianClosed = closed.sorted()[closed.count / 2], medianOpen = open.sorted()[open.count / 2]
         let drop = (medianClosed - medianOpen) / medianClosed * 100
-        print("\(label): inspector closed: " + closed.map { String(format: "%.1f", $0) }.joined(separator: " ")
+        print("CPU-burning demo backend: inspector closed: " + closed.map { String(format: "%.1f", $0) }.joined(separator: " ")
               + " tok/s; open: " + open.map { String(format: "%.1f", $0) }.joined(separator: " ")
               + String(format: " tok/s; median drop %.1f%%", drop))
         #expect(drop < 5, "decoding is \(drop)% slower with the inspector open")
-    }
-
-    /// With a backend that does a fixed amount of CPU work per step (UI work that steals CPU shows).
-    @Test(.enabled(if: ProcessInfo.processInfo.environment["BITA_TUI_MEASURE"] == "1", "set BITA_TUI_MEASURE=1 to measure"))
-    func inspectorDoesNotSlowDecoding() throws {
-        try measureInspectorCost(label: "CPU-burning demo backend") { dir in
-            try startChat(transcripts: dir, extra: "--demo-burn-cpu --max-tokens 400")
-        }
     }
 
     /// With the real model and adapter on both cores, every step drafting (tree 1,1,1/g3), so the
@@ -364,15 +362,10 @@ struct TmuxEndToEndTests {
     /// slow drift of the machine; tokens/s of each answer are read from the status bar.
     @Test(.enabled(if: ProcessInfo.processInfo.environment["BITA_TUI_MEASURE"] == "1", "set BITA_TUI_MEASURE=1 to measure"))
     func inspectorDoesNotSlowRealDecoding() throws {
-        let model = BitaChatBinary.repoRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
-        guard let bin = BitaChatBinary.path(), FileManager.default.fileExists(atPath: model) else {
-            Issue.record("needs bita-chat and \(model)"); return
-        }
+        guard let model = Self.realModel() else { return }
         let dir = TemporaryDirectory()
-        let command = "env -u NO_COLOR TERM=xterm-256color LANG=C.UTF-8 \(shellQuoted(bin)) --model \(shellQuoted(model)) "
-            + "--tree 1,1,1/g3 --temperature 0 --max-tokens 256 --threads 2 --transcript-dir \(shellQuoted(dir.path)); sleep 300"
-        let s = try TmuxSession(width: 120, height: 40, shellCommand: command)
-        _ = try #require(try s.wait(timeout: 30) { $0.contains("ready") && $0.contains("F1 help") })
+        guard let s = try startChat(width: 120, height: 40, transcripts: dir.path, backend: model,
+                                    extra: "--tree 1,1,1/g3 --temperature 0 --max-tokens 256 --threads 2", startTimeout: 30) else { return }
         let pid = try #require(try s.childPID())
         /// CPU seconds used so far by the chat's threads other than the decoder's two (the
         /// generation task and the pool's worker, by far the busiest): the UI loop, the event
@@ -391,7 +384,7 @@ struct TmuxEndToEndTests {
         }
         var inspectorOpen = false
         var closed: [Double] = [], open: [Double] = []
-        var uiCPU = [false: 0.0, true: 0.0], wall = [false: 0.0, true: 0.0]
+        var otherCPU = [false: 0.0, true: 0.0], wall = [false: 0.0, true: 0.0]
         for want in [false, true, true, false, false, true, true, false, false, true, true, false] {
             if want != inspectorOpen { try s.press("F3"); inspectorOpen = want }
             try s.type("/clear")
@@ -403,7 +396,7 @@ struct TmuxEndToEndTests {
             _ = try s.wait(timeout: 10) { $0.contains("answering") }
             let done = try s.wait(timeout: 120) { $0.contains("ready") && !$0.contains("answering") }
             let screen = try #require(done, "the answer did not finish: \((try? s.capture()) ?? "")")
-            uiCPU[want, default: 0] += nonDecoderCPUSeconds() - cpuBefore
+            otherCPU[want, default: 0] += nonDecoderCPUSeconds() - cpuBefore
             wall[want, default: 0] += Date().timeIntervalSince(started)
             if want { #expect(screen.contains("Draft inspector")) }
             let status = screen.split(separator: "\n").last { $0.contains("tok/s") }.map(String.init) ?? ""
@@ -417,7 +410,7 @@ struct TmuxEndToEndTests {
         let drop = (medianClosed - medianOpen) / medianClosed * 100
         // The non-decoder threads' share of the two cores the decoder runs on, closed and open:
         // the CPU the inspector can take from decoding is at most the difference.
-        let shareClosed = uiCPU[false]! / (2 * wall[false]!) * 100, shareOpen = uiCPU[true]! / (2 * wall[true]!) * 100
+        let shareClosed = otherCPU[false]! / (2 * wall[false]!) * 100, shareOpen = otherCPU[true]! / (2 * wall[true]!) * 100
         print("SmolLM2 + adapter, 2 threads, one process: inspector closed: " + closed.map { String(format: "%.1f", $0) }.joined(separator: " ")
               + " tok/s; open: " + open.map { String(format: "%.1f", $0) }.joined(separator: " ")
               + String(format: " tok/s; median drop %.1f%%; CPU of the other threads (share of 2 cores) closed %.2f%%, open %.2f%%",

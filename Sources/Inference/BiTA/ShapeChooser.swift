@@ -1,4 +1,3 @@
-
 /// Picks each step's tree shape to maximise expected tokens per second:
 /// expectedTokens(shape) / cost(rows(shape)), over chains-with-alternatives up to the adapter's
 /// mask count. When plain decoding wins it decodes plainly, but every `exploreEvery` steps (up

@@ -1,4 +1,3 @@
-
 /// Byte-level BPE over one pre-tokenized word: start from one symbol per byte (its GPT-2
 /// character), repeatedly merge the adjacent pair with the lowest merge rank (leftmost on ties)
 /// until no pair has a rank. Same order as llama.cpp, hence the same ids.

@@ -15,8 +15,9 @@ final class DecodeEventInbox: Sendable {
 
     func post(_ entry: Entry, generation: Int) {
         let wasEmpty = pending.withLock { queue in
-            defer { queue.append((generation, entry)) }
-            return queue.isEmpty
+            let wasEmpty = queue.isEmpty
+            queue.append((generation, entry))
+            return wasEmpty
         }
         if wasEmpty { wake.notify() }
     }
