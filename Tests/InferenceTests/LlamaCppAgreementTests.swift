@@ -30,14 +30,37 @@ import Testing
                      agreement.agreed, agreement.compared, agreement.nearTies(below: 0.1), result.tokensPerSecond))
         #expect(abs(relative) < 0.01, "perplexity \(result.perplexity) vs llama.cpp \(theirs)")
         if ref.modelFile.hasPrefix("SmolLM2") {
-            // Known gap, measured with the int8 kernels: 96.7% top-1 agreement on SmolLM2 (27 of 34
-            // disagreements are near ties); the target is 99%. Recorded, not hidden: this test starts
-            // failing as "known issue not recorded" once the numerics close the gap.
-            withKnownIssue("SmolLM2 top-1 agreement with llama.cpp is below 99% (numerics gap under investigation)") {
+            // llama.cpp's own one-token path agrees with its batched reference on only 96.67% of
+            // these positions (scripts/peer/self_agreement.py): int8 activation rounding turns
+            // last-bit differences into quantization-noise differences. Ours must be as close to
+            // the reference as llama.cpp's two paths are to each other (one point of slack for
+            // 1,022 positions); the 99% target stays recorded as a known issue.
+            let floor = try SelfAgreement.load().teacherForcedAgreement
+            print(String(format: "  llama.cpp's one-token path vs its batched reference: %.3f%%", 100 * floor))
+            #expect(agreement.rate >= floor - 0.01, "top-1 agreement \(agreement.rate), llama.cpp with itself \(floor)")
+            withKnownIssue("SmolLM2 top-1 agreement with llama.cpp is below 99% (llama.cpp's own two paths agree on 96.7%)") {
                 #expect(agreement.rate >= 0.99, "top-1 agreement \(agreement.rate)")
             }
         } else {
             #expect(agreement.rate >= 0.99, "top-1 agreement \(agreement.rate)")
+        }
+    }
+
+    /// What llama.cpp's one-token path gives against its own batched references (made by
+    /// scripts/peer/self_agreement.py): the noise floor of any comparison with llama.cpp.
+    struct SelfAgreement {
+        var teacherForcedAgreement: Double
+        var greedyIdentical: Int
+        var greedyCases: Int
+
+        static func load() throws -> SelfAgreement {
+            let data = try Data(contentsOf: URL(fileURLWithPath: LlamaCppAgreementTests.reference("smollm2-self-agreement.json")))
+            let root = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let perplexity = try #require(root["perplexity"] as? [String: Any])
+            let greedy = try #require(root["greedy"] as? [String: Any])
+            return SelfAgreement(teacherForcedAgreement: try #require(perplexity["one_token_path_agreement"] as? Double),
+                                 greedyIdentical: try #require(greedy["one_token_prefill_identical"] as? Int),
+                                 greedyCases: try #require(greedy["cases"] as? Int))
         }
     }
 
@@ -134,9 +157,16 @@ import Testing
         for line in outcome.report { print("  " + line) }
         #expect(renderMismatches.isEmpty, "rendered chat differs from llama.cpp's: \(renderMismatches)")
         #expect(outcome.promptMismatches.isEmpty, "prompt ids differ from llama.cpp's: \(outcome.promptMismatches)")
-        // Known gap, measured: 15/30 identical over 32 tokens with the int8 kernels (divergences at
-        // llama.cpp margins of 0.01-0.33); the target is 27/30.
-        withKnownIssue("SmolLM2 greedy agreement with llama.cpp is below 90% of prompts (numerics gap under investigation)") {
+        // llama.cpp itself, fed the same prompts one token at a time instead of in one batch,
+        // reproduces only 17 of its 30 reference continuations (scripts/peer/self_agreement.py).
+        // Ours: 13-15/30, diverging at llama.cpp margins of 0.01-0.33. Required: within six
+        // prompts of llama.cpp's own figure (about two standard deviations of a 30-prompt count);
+        // the 27/30 target stays recorded as a known issue.
+        let own = try SelfAgreement.load()
+        #expect(own.greedyCases == reference.cases.count)
+        print("  llama.cpp with a one-token prefill: \(own.greedyIdentical)/\(own.greedyCases) identical to its own reference")
+        #expect(outcome.identical >= own.greedyIdentical - 6, "\(outcome.identical)/30 vs llama.cpp with itself \(own.greedyIdentical)/30")
+        withKnownIssue("SmolLM2 greedy agreement with llama.cpp is below 90% of prompts (llama.cpp with itself: 17/30)") {
             #expect(outcome.identical * 10 >= reference.cases.count * 9, "\(outcome.report)")
         }
     }
