@@ -15,6 +15,11 @@ enum CLI {
         return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent().path
     }
+    /// The 260K-parameter TinyStories model the CLI tests run on ($BITA_STORIES_MODEL, else the
+    /// shared models directory next to the checkout).
+    static var storiesModel: String {
+        ProcessInfo.processInfo.environment["BITA_STORIES_MODEL"] ?? repoRoot + "/../shared/models/stories260K.gguf"
+    }
 
     struct Result { var status: Int32; var stdout: String; var stderr: String }
 

@@ -7,9 +7,7 @@ import Inference
 /// and never blocks (a FIFO without a writer) or crashes. A model file changed on disk during a
 /// chat ends that answer with a message instead of reading a stale or truncated mapping.
 @Suite struct FileErrorTests {
-    static var stories: String {
-        ProcessInfo.processInfo.environment["BITA_STORIES_MODEL"] ?? CLI.repoRoot + "/../shared/models/stories260K.gguf"
-    }
+    static var stories: String { CLI.storiesModel }
     static var haveStories: Bool { FileManager.default.fileExists(atPath: stories) }
 
     static func temporaryDirectory() -> String {

@@ -9,9 +9,7 @@ import Glibc
 /// `bita-chat info` run as a process: reports, bad input (exit 1, message on stderr, no crash),
 /// adapters, and model path resolution.
 @Suite struct InfoCommandTests {
-    static var stories: String {
-        ProcessInfo.processInfo.environment["BITA_STORIES_MODEL"] ?? CLI.repoRoot + "/../shared/models/stories260K.gguf"
-    }
+    static var stories: String { CLI.storiesModel }
     static var smolLM2: String { CLI.repoRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf" }
 
     static func temporaryDirectory() -> String {

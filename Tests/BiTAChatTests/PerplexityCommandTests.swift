@@ -3,9 +3,7 @@ import Testing
 
 /// `bita-chat perplexity` through the built binary, on stories260K.
 @Suite struct PerplexityCommandTests {
-    static var stories: String {
-        ProcessInfo.processInfo.environment["BITA_STORIES_MODEL"] ?? CLI.repoRoot + "/../shared/models/stories260K.gguf"
-    }
+    static var stories: String { CLI.storiesModel }
     static var haveStories: Bool { FileManager.default.fileExists(atPath: stories) }
     static var storiesReference: String { CLI.repoRoot + "/Tests/Data/reference/stories260k-perplexity.json" }
 

@@ -205,4 +205,29 @@ struct KernelBenchmarkTests {
             }
         }
     }
+
+    /// Softmax and SiLU exponentials per forward-pass row of SmolLM2 with a 256-token context:
+    /// 30 layers x 9 heads x 256 scores plus 30 x 1536 gate values, scalar `expf` against
+    /// `Exponential` (the same bits). Thread CPU time, best of the runs.
+    @Test func exponentialsPerRow() {
+        let scores = 30 * 9 * 256, gates = 30 * 1536, runs = Int(Self.env("BITA_BENCH_RUNS", "7"))!
+        var rng = SeededRandom(seed: 7)
+        let input = (0..<(scores + gates)).map { _ in Float(rng.nextUniform() * 16 - 12) }
+        var buffer = input
+        var scalar = Double.infinity, vector = Double.infinity
+        for _ in 0..<runs {
+            buffer = input
+            var t0 = Self.threadCPUSeconds()
+            buffer.withUnsafeMutableBufferPointer { Exponential.exponentiateReference($0.baseAddress!, count: $0.count, subtracting: 2) }
+            scalar = min(scalar, Self.threadCPUSeconds() - t0)
+            let expected = buffer
+            buffer = input
+            t0 = Self.threadCPUSeconds()
+            buffer.withUnsafeMutableBufferPointer { Exponential.exponentiate($0.baseAddress!, count: $0.count, subtracting: 2) }
+            vector = min(vector, Self.threadCPUSeconds() - t0)
+            #expect(buffer.map(\.bitPattern) == expected.map(\.bitPattern))
+        }
+        print(String(format: "exponentials per row (%d): scalar expf %.3f ms, Exponential %.3f ms (%.1fx)",
+                     scores + gates, scalar * 1e3, vector * 1e3, scalar / vector))
+    }
 }

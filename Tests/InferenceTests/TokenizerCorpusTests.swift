@@ -5,19 +5,12 @@ import Testing
 /// Reference data from scripts/reference/gen_tokenizer_corpus.py: llama.cpp's ids for a seeded
 /// corpus of 2,400 strings (SmolLM2, stories260K) and 700 strings per re-labelled pre-tokenizer.
 enum TokenizerReference {
-    static var repoRoot: String {
-        if let r = ProcessInfo.processInfo.environment["BITA_REPO"] { return r }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().path
-    }
+    static var repoRoot: String { TestModels.repoRoot }
     static var dataDirectory: String { repoRoot + "/Tests/Data/tokenizer" }
     static var smolLMPath: String {
         ProcessInfo.processInfo.environment["BITA_MODEL"] ?? repoRoot + "/models/SmolLM2-135M-Instruct.Q4_1.gguf"
     }
-    static var storiesPath: String {
-        let sibling = repoRoot + "/../shared/models/stories260K.gguf"
-        return FileManager.default.fileExists(atPath: sibling) ? sibling : "/work/shared/models/stories260K.gguf"
-    }
+    static var storiesPath: String { TestModels.stories260K }
     static var haveSmolLM: Bool { FileManager.default.fileExists(atPath: smolLMPath) }
     static var haveStories: Bool { FileManager.default.fileExists(atPath: storiesPath) }
 

@@ -87,6 +87,14 @@ static inline void bita_cpu_relax(void) {
 #endif
 }
 
+// Vector exponentials with exactly glibc expf's results (see Sources/Inference/Tensors/Exponential.swift).
+/// AVX-512F with DQ (any CPU with AVX-512 VNNI has both).
+int bita_cpu_has_avx512f(void);
+/// p[i] = expf(p[i] - offset) for i < count. Requires bita_cpu_has_avx512f().
+void bita_exp_offset_avx512(float *p, int64_t count, float offset);
+/// gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i] for i < count. Requires bita_cpu_has_avx512f().
+void bita_silu_mul_avx512(float *gate, const float *up, int64_t count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -117,10 +117,7 @@ public final class LlamaModel: Sendable {
         for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
         matmul(lw.wGate, xb, n: n, h1, pool: pool)
         matmul(lw.wUp, xb, n: n, h2, pool: pool)
-        for i in 0..<(n * ff) {
-            let g = h1[i]
-            h1[i] = g / (1 + expf(-g)) * h2[i]
-        }
+        Exponential.siluTimes(h1, h2, count: n * ff)
         matmul(lw.wDown, h1, n: n, xb, pool: pool)
         for i in 0..<(n * dim) { x[i] += xb[i] }
     }
@@ -159,12 +156,9 @@ public final class LlamaModel: Sendable {
             if withPrompt { for p in 0..<promptCount { score(pk! + p * kvDim + kvh * hd) } }
             for r in 0..<start { score(keys + r * kvDim + kvh * hd) }
             for j in 0..<n where visible[i * n + j] || j == i { score(keys + (start + j) * kvDim + kvh * hd) }
+            Exponential.exponentiate(s, count: count, subtracting: m)
             var sum: Float = 0
-            for t in 0..<count {
-                let e = expf(s[t] - m)
-                s[t] = e
-                sum += e
-            }
+            for t in 0..<count { sum += s[t] }
             let inv = 1 / sum
             var values_ = ValueAccumulator(count: hd, out: oi)
             var t = 0

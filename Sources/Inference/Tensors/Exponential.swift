@@ -1,0 +1,53 @@
+import CKernels
+import Foundation
+
+/// The exponentials of softmax and SiLU, bit for bit what scalar `expf` (glibc, FMA build) gives.
+///
+/// Why: softmax (one exponential per key, head and row) and SiLU (one per feed-forward element)
+/// made ~115k scalar `expf` calls per row of a forward pass with a 256-token context, ~0.7 ms of
+/// CPU per row on the development machine (KernelBenchmarkTests.exponentialsPerRow), so every
+/// extra row of a BiTA step paid for them. The AVX-512 kernel (Sources/CKernels/
+/// exponential_avx512.c) computes eight at a time with glibc's published method, in double
+/// precision:
+///   z = x * 32 / ln 2,  k = round(z) (the 1.5 * 2^52 shift trick),  r = z - k,  |r| <= 1/2,
+///   e^x = 2^(k/32) * 2^(r/32),  2^(k/32) from a 32-entry table of 2^(i/32) and k >> 5 added
+///   to the exponent,  2^(r/32) ~ (C0 r + C1) r^2 + (C2 r + 1) with fused multiply-adds,
+/// then one rounding to Float. Same bits, so no logit anywhere changes (every comparison with
+/// llama.cpp and between decoding modes stays as it was). A Swift SIMD version of the same
+/// steps compiled to per-lane loops and generic calls and measured no faster than `expf`, hence
+/// the C kernel. Other CPUs take the plain loops below, which are also the reference twins;
+/// `ExponentialTests` pins the kernel to them on millions of inputs and the special cases.
+enum Exponential {
+    static let vectorized = bita_cpu_has_avx512f() != 0
+
+    /// p[i] = expf(p[i] - offset) for i in 0..<count (the subtraction in Float).
+    @inline(__always)
+    static func exponentiate(_ p: UnsafeMutablePointer<Float>, count: Int, subtracting offset: Float) {
+        if vectorized && count >= 8 {
+            bita_exp_offset_avx512(p, Int64(count), offset)
+        } else {
+            exponentiateReference(p, count: count, subtracting: offset)
+        }
+    }
+
+    /// gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i]: SiLU(gate) * up.
+    @inline(__always)
+    static func siluTimes(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        if vectorized {
+            bita_silu_mul_avx512(gate, up, Int64(count))
+        } else {
+            siluTimesReference(gate, up, count: count)
+        }
+    }
+
+    static func exponentiateReference(_ p: UnsafeMutablePointer<Float>, count: Int, subtracting offset: Float) {
+        for i in 0..<count { p[i] = expf(p[i] - offset) }
+    }
+
+    static func siluTimesReference(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
+        for i in 0..<count {
+            let g = gate[i]
+            gate[i] = g / (1 + expf(-g)) * up[i]
+        }
+    }
+}
