@@ -59,7 +59,6 @@ struct BenchCommand: AsyncParsableCommand {
         if let limit { set = Array(set.prefix(limit)) }
         guard !set.isEmpty else { throw UserFacingError("no prompts selected from \(prompts)") }
 
-        let costs = engine.costModel
         var rows: [BenchRow] = []
         for (i, p) in set.enumerated() {
             if !json { printError("[\(i + 1)/\(set.count)] \(p.id)") }
@@ -70,10 +69,13 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if !json { printError("prefill: 512-token prompt, best of 7") }
         let prefill = try Self.measurePrefill(engine: engine, prompts: allPrompts)
+        if !json { printError("cost curve: n = 1...64 rows after 256 tokens of context, best of 7") }
+        let costs = try Self.measureCostCurve(engine: engine, prompts: allPrompts)
         let report = BenchReport(model: (engine.modelPath as NSString).lastPathComponent,
                                  adapter: engine.adapterPath.map { ($0 as NSString).lastPathComponent } ?? "",
                                  threads: engine.pool.threads, maxTokens: maxTokens, tree: loaded.tree?.description ?? "auto",
-                                 rows: rows, costCurve: (1...64).map { costs.relative($0) }, prefill: prefill)
+                                 rows: rows, costCurve: costs.best.map { $0 / costs.best[0] },
+                                 costCurveMilliseconds: costs.best, costCurveMedianMilliseconds: costs.median, prefill: prefill)
         if json {
             let enc = JSONEncoder()
             enc.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
@@ -139,6 +141,42 @@ struct BenchCommand: AsyncParsableCommand {
                              tokensPerSecond: Double(length) / times[0] * 1000)
     }
 
+    /// Time of one forward pass of n new rows (logits for all of them) after a 256-token
+    /// context, n = 1...nMax: the method of the llama.cpp side (scripts/peer/bench_llamacpp.py),
+    /// so that the two curves compare. Per n, one untimed pass, then `repeats` passes in a row;
+    /// the rows are dropped from the cache after each. Tokens: the stream the prefill test uses.
+    static func measureCostCurve(engine: Engine, prompts: [Prompt], context: Int = 256, nMax: Int = 64,
+                                 repeats: Int = 7) throws -> (best: [Double], median: [Double]) {
+        let text = prompts.map { $0.turns[0] }.joined(separator: "\n\n")
+        let stream = engine.tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+        guard stream.count >= context + nMax else {
+            throw UserFacingError("cost curve: the prompt set gives only \(stream.count) tokens, need \(context + nMax)")
+        }
+        let model = engine.model
+        let state = RunState(pool: engine.pool)
+        let cache = model.makeCache(capacity: context + nMax)
+        var logits = [Float](repeating: 0, count: nMax * model.config.vocabSize)
+        var best: [Double] = [], median: [Double] = []
+        logits.withUnsafeMutableBufferPointer { buf in
+            model.forward(.causal(tokens: Array(stream[0..<context]), startPosition: 0), cache: cache, state: state,
+                          logitRows: [], logits: buf.baseAddress!)
+            for n in 1...nMax {
+                let batch = ForwardBatch.causal(tokens: Array(stream[context..<(context + n)]), startPosition: context)
+                var times: [Double] = []
+                for run in 0...repeats {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    model.forward(batch, cache: cache, state: state, logitRows: Array(0..<n), logits: buf.baseAddress!)
+                    if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
+                    cache.truncate(to: context)
+                }
+                times.sort()
+                best.append(times[0])
+                median.append(times[times.count / 2])
+            }
+        }
+        return (best, median)
+    }
+
     static func readPrompts(_ path: String) throws -> [Prompt] {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
             throw UserFacingError("cannot read prompt set \(path)")
@@ -177,8 +215,12 @@ struct BenchReport: Codable {
     var maxTokens: Int
     var tree: String
     var rows: [BenchRow]
-    /// cost(n)/cost(1) for n = 1...64 as measured by the decoder's calibration.
+    /// cost(n)/cost(1) for n = 1...64 from best times, measured as the llama.cpp side measures
+    /// its own (`measureCostCurve`).
     var costCurve: [Double]
+    /// The best and median times behind it, in milliseconds.
+    var costCurveMilliseconds: [Double]
+    var costCurveMedianMilliseconds: [Double]
     var prefill: PrefillResult
 
     struct Summary { var arTPS: Double?; var bitaTPS: Double; var tau: Double; var identical: String }
