@@ -119,8 +119,7 @@ struct BenchCommand: AsyncParsableCommand {
     /// first 512 tokens of all first turns of the prompt set joined by blank lines, no template,
     /// no BOS).
     static func measurePrefill(engine: Engine, prompts: [Prompt], length: Int = 512, repeats: Int = 7) throws -> PrefillResult {
-        let text = prompts.map { $0.turns[0] }.joined(separator: "\n\n")
-        let tokens = Array(engine.tokenizer.encode(text, addSpecial: false, parseSpecial: false).prefix(length))
+        let tokens = Array(tokenStream(engine: engine, prompts: prompts).prefix(length))
         guard tokens.count == length else { throw UserFacingError("prefill: the prompt set gives only \(tokens.count) tokens, need \(length)") }
         let model = engine.model
         let state = RunState(pool: engine.pool)
@@ -141,40 +140,25 @@ struct BenchCommand: AsyncParsableCommand {
                              tokensPerSecond: Double(length) / times[0] * 1000)
     }
 
-    /// Time of one forward pass of n new rows (logits for all of them) after a 256-token
-    /// context, n = 1...nMax: the method of the llama.cpp side (scripts/peer/bench_llamacpp.py),
-    /// so that the two curves compare. Per n, one untimed pass, then `repeats` passes in a row;
-    /// the rows are dropped from the cache after each. Tokens: the stream the prefill test uses.
+    /// cost(n) after a 256-token context, n = 1...nMax, measured as the llama.cpp side
+    /// (scripts/peer/bench_llamacpp.py) measures its own: `StepCostCalibration.passTimes` with
+    /// `repeats` passes per n, on the token stream the prefill test uses.
     static func measureCostCurve(engine: Engine, prompts: [Prompt], context: Int = 256, nMax: Int = 64,
                                  repeats: Int = 7) throws -> (best: [Double], median: [Double]) {
-        let text = prompts.map { $0.turns[0] }.joined(separator: "\n\n")
-        let stream = engine.tokenizer.encode(text, addSpecial: false, parseSpecial: false)
+        let stream = tokenStream(engine: engine, prompts: prompts)
         guard stream.count >= context + nMax else {
             throw UserFacingError("cost curve: the prompt set gives only \(stream.count) tokens, need \(context + nMax)")
         }
-        let model = engine.model
-        let state = RunState(pool: engine.pool)
-        let cache = model.makeCache(capacity: context + nMax)
-        var logits = [Float](repeating: 0, count: nMax * model.config.vocabSize)
-        var best: [Double] = [], median: [Double] = []
-        logits.withUnsafeMutableBufferPointer { buf in
-            model.forward(.causal(tokens: Array(stream[0..<context]), startPosition: 0), cache: cache, state: state,
-                          logitRows: [], logits: buf.baseAddress!)
-            for n in 1...nMax {
-                let batch = ForwardBatch.causal(tokens: Array(stream[context..<(context + n)]), startPosition: context)
-                var times: [Double] = []
-                for run in 0...repeats {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
-                    model.forward(batch, cache: cache, state: state, logitRows: Array(0..<n), logits: buf.baseAddress!)
-                    if run > 0 { times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6) }
-                    cache.truncate(to: context)
-                }
-                times.sort()
-                best.append(times[0])
-                median.append(times[times.count / 2])
-            }
-        }
-        return (best, median)
+        let times = StepCostCalibration.passTimes(model: engine.model, pool: engine.pool, context: Array(stream[0..<context]),
+                                                  newTokens: Array(stream[context..<(context + nMax)]),
+                                                  sizes: Array(1...nMax), repeats: repeats)
+        return (times.map(\.best), times.map(\.median))
+    }
+
+    /// The first turns of the prompt set joined by blank lines, tokenized without specials: the
+    /// text of the prefill and cost-curve tests (the llama.cpp side builds the same stream).
+    static func tokenStream(engine: Engine, prompts: [Prompt]) -> [Int32] {
+        engine.tokenizer.encode(prompts.map { $0.turns[0] }.joined(separator: "\n\n"), addSpecial: false, parseSpecial: false)
     }
 
     static func readPrompts(_ path: String) throws -> [Prompt] {

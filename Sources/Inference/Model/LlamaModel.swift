@@ -156,10 +156,7 @@ public final class LlamaModel: Sendable {
             if withPrompt { for p in 0..<promptCount { score(pk! + p * kvDim + kvh * hd) } }
             for r in 0..<start { score(keys + r * kvDim + kvh * hd) }
             for j in 0..<n where visible[i * n + j] || j == i { score(keys + (start + j) * kvDim + kvh * hd) }
-            Exponential.exponentiate(s, count: count, subtracting: m)
-            var sum: Float = 0
-            for t in 0..<count { sum += s[t] }
-            let inv = 1 / sum
+            let inv = Exponential.softmaxInPlace(s, count: count, max: m)
             var values_ = ValueAccumulator(count: hd, out: oi)
             var t = 0
             @inline(__always) func accumulate(_ vp: UnsafePointer<Float>) {

@@ -23,11 +23,22 @@ enum Exponential {
     /// p[i] = expf(p[i] - offset) for i in 0..<count (the subtraction in Float).
     @inline(__always)
     static func exponentiate(_ p: UnsafeMutablePointer<Float>, count: Int, subtracting offset: Float) {
-        if vectorized && count >= 8 {
+        if vectorized {
             bita_exp_offset_avx512(p, Int64(count), offset)
         } else {
             exponentiateReference(p, count: count, subtracting: offset)
         }
+    }
+
+    /// Softmax numerators in place, s[t] = expf(s[t] - max), then 1 / their sum added in order:
+    /// attention's softmax in the engine and in the tuner's batched generator, which must agree
+    /// bit for bit.
+    @inline(__always)
+    static func softmaxInPlace(_ s: UnsafeMutablePointer<Float>, count: Int, max m: Float) -> Float {
+        exponentiate(s, count: count, subtracting: m)
+        var sum: Float = 0
+        for t in 0..<count { sum += s[t] }
+        return 1 / sum
     }
 
     /// gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i]: SiLU(gate) * up.

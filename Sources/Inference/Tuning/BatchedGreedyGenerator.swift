@@ -130,10 +130,7 @@ public final class BatchedGreedyGenerator {
                 s[r] = sc
                 if sc > m { m = sc }
             }
-            Exponential.exponentiate(s, count: count, subtracting: m)
-            var sum: Float = 0
-            for r in 0..<count { sum += s[r] }
-            let inv = 1 / sum
+            let inv = Exponential.softmaxInPlace(s, count: count, max: m)
             var acc = ValueAccumulator(count: hd, out: oi)
             for r in 0..<count { acc.add(vp + r * kvDim + off, weight: roundedToHalfPrecision(s[r] * inv)) }
             acc.store()
