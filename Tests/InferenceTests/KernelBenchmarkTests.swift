@@ -230,4 +230,54 @@ struct KernelBenchmarkTests {
         print(String(format: "exponentials per row (%d): scalar expf %.3f ms, Exponential %.3f ms (%.1fx)",
                      scores + gates, scalar * 1e3, vector * 1e3, scalar / vector))
     }
+
+    /// One row's attention at a 256-key context: 30 layers x 9 query heads (3 KV heads of 64),
+    /// keys and values laid out as in the cache. Reference loops vs the kernel, thread CPU time.
+    @Test func attentionPerRow() {
+        let keys = 256, kvDim = 192, heads = 9, layers = 30, runs = Int(Self.env("BITA_BENCH_RUNS", "7"))!
+        var rng = SeededRandom(seed: 8)
+        func values(_ n: Int) -> [Float] { (0..<n).map { _ in roundedToHalfPrecision(Float(rng.nextUniform() * 2 - 1)) } }
+        // Keys and values 64-byte aligned, as the KV cache allocates them.
+        func aligned(_ a: [Float]) -> UnsafeBufferPointer<Float> {
+            let p = UnsafeMutableRawPointer.allocate(byteCount: a.count * 4, alignment: 64).bindMemory(to: Float.self, capacity: a.count)
+            p.initialize(from: a, count: a.count)
+            return UnsafeBufferPointer(start: p, count: a.count)
+        }
+        let k = aligned(values(layers * keys * kvDim)), v = aligned(values(layers * keys * kvDim))
+        defer { k.deallocate(); v.deallocate() }
+        let q = values(layers * heads * 64)
+        var out = [Float](repeating: 0, count: layers * heads * 64), scores = [Float](repeating: 0, count: keys)
+        // BITA_BENCH_ONE_LAYER=1: every layer reads layer 0's keys (cache-resident; compute only).
+        let oneLayer = Self.env("BITA_BENCH_ONE_LAYER", "0") == "1"
+        func row(useKernel: Bool) -> Double {
+            let t0 = Self.threadCPUSeconds()
+            q.withUnsafeBufferPointer { q in
+                out.withUnsafeMutableBufferPointer { o in scores.withUnsafeMutableBufferPointer { s in
+                    for l in 0..<layers {
+                        for h in 0..<heads {
+                            let off = (oneLayer ? 0 : l) * keys * kvDim + (h / 3) * 64
+                            AttentionKernel.attend(query: q.baseAddress! + (l * heads + h) * 64, headDim: 64, stride: kvDim,
+                                                   scale: 0.125, scores: s.baseAddress!,
+                                                   out: o.baseAddress! + (l * heads + h) * 64,
+                                                   useKernel: useKernel) { visit in
+                                visit(k.baseAddress! + off, v.baseAddress! + off, keys)
+                            }
+                        }
+                    }
+                } }
+            }
+            return Self.threadCPUSeconds() - t0
+        }
+        var reference = Double.infinity, kernel = Double.infinity
+        for _ in 0..<runs {
+            reference = min(reference, row(useKernel: false))
+            let expected = out
+            if AttentionKernel.vectorized {
+                kernel = min(kernel, row(useKernel: true))
+                #expect(out.map(\.bitPattern) == expected.map(\.bitPattern))
+            }
+        }
+        print(String(format: "attention per row (%d keys, %d heads, %d layers): reference %.3f ms, kernel %.3f ms (%.1fx)",
+                     keys, heads, layers, reference * 1e3, kernel * 1e3, reference / kernel))
+    }
 }

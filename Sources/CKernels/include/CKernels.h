@@ -56,6 +56,18 @@ void bita_int8_panels_avx512vnni(const BitaPanelMatrix *w, const BitaInt8Columns
                                  int64_t panelBegin, int64_t panelEnd, int64_t rows,
                                  float *y, int64_t ldy);
 
+// Attention for 64-element heads (see Sources/Inference/Model/AttentionKernel.swift).
+
+/// scores[t] = dot(q, keys + t * stride) * scale for t < count, each dot in attentionDot's order
+/// (16 lanes of fused multiply-adds, lanes folded pairwise). Returns the largest score that is
+/// not NaN (-infinity if none). Requires bita_cpu_has_avx512f().
+float bita_attention_scores64_avx512(const float *q, const float *keys, int64_t stride, int64_t count, float scale,
+                                     float *scores);
+/// For t < count in order: w = half(p[t] * inv); out[e] = out[e] + w * values[t * stride + e] for
+/// e < 64, a rounded product then a rounded add. Requires bita_cpu_has_avx512f().
+void bita_attention_values64_avx512(const float *p, float inv, const float *values, int64_t stride, int64_t count,
+                                    float *out);
+
 /// Processors this process may run on (affinity mask), at least 1.
 int bita_active_cpu_count(void);
 

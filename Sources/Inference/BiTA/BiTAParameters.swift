@@ -23,7 +23,7 @@ public final class BiTAParameters: @unchecked Sendable {
         self.kvDim = kvDim
         self.dim = dim
         func copy(_ a: [Float]) -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: max(a.count, 1))
+            let p = allocateCacheLineAligned(floats: a.count)
             p.initialize(from: a, count: a.count)
             return p
         }
@@ -33,9 +33,9 @@ public final class BiTAParameters: @unchecked Sendable {
     }
 
     deinit {
-        keyStorage.forEach { $0.deallocate() }
-        valueStorage.forEach { $0.deallocate() }
-        maskStorage.deallocate()
+        keyStorage.forEach { UnsafeMutableRawPointer($0).deallocate() }
+        valueStorage.forEach { UnsafeMutableRawPointer($0).deallocate() }
+        UnsafeMutableRawPointer(maskStorage).deallocate()
     }
 
     public var promptKV: PromptKV {

@@ -139,35 +139,23 @@ public final class LlamaModel: Sendable {
         let pk = promptKV?.keys[l], pv = promptKV?.values[l]
         state.pool.parallelFor(n * c.headCount) { task in
             let i = task / c.headCount, h = task % c.headCount
-            let kvh = h / groups
-            let qi = q + i * dim + h * hd
-            let s = scores + task * scoreStride
-            let oi = out + i * dim + h * hd
-            // Gather (key pointer, value pointer) in order and score them.
-            var m = -Float.infinity
-            var count = 0
-            @inline(__always) func score(_ kp: UnsafePointer<Float>) {
-                let sc = attentionDot(qi, kp, count: hd) * scale
-                s[count] = sc
-                if sc > m { m = sc }
-                count += 1
-            }
+            let kvOffset = (h / groups) * hd
             let withPrompt = batch.seesPromptKV[i] && pk != nil
-            if withPrompt { for p in 0..<promptCount { score(pk! + p * kvDim + kvh * hd) } }
-            for r in 0..<start { score(keys + r * kvDim + kvh * hd) }
-            for j in 0..<n where visible[i * n + j] || j == i { score(keys + (start + j) * kvDim + kvh * hd) }
-            let inv = Exponential.softmaxInPlace(s, count: count, max: m)
-            var values_ = ValueAccumulator(count: hd, out: oi)
-            var t = 0
-            @inline(__always) func accumulate(_ vp: UnsafePointer<Float>) {
-                // Probabilities enter the V product as halves, as in llama.cpp's f16 V cache path.
-                values_.add(vp, weight: roundedToHalfPrecision(s[t] * inv))
-                t += 1
+            AttentionKernel.attend(query: q + i * dim + h * hd, headDim: hd, stride: kvDim, scale: scale,
+                                   scores: scores + task * scoreStride, out: out + i * dim + h * hd) { visit in
+                if withPrompt && promptCount > 0 { visit(pk! + kvOffset, pv! + kvOffset, promptCount) }
+                if start > 0 { visit(keys + kvOffset, values + kvOffset, start) }
+                // Visible new rows, ascending, as runs of consecutive rows.
+                var j = 0
+                while j < n {
+                    guard visible[i * n + j] || j == i else { j += 1; continue }
+                    var end = j + 1
+                    while end < n && (visible[i * n + end] || end == i) { end += 1 }
+                    let row = (start + j) * kvDim + kvOffset
+                    visit(keys + row, values + row, end - j)
+                    j = end
+                }
             }
-            if withPrompt { for p in 0..<promptCount { accumulate(pv! + p * kvDim + kvh * hd) } }
-            for r in 0..<start { accumulate(values + r * kvDim + kvh * hd) }
-            for j in 0..<n where visible[i * n + j] || j == i { accumulate(values + (start + j) * kvDim + kvh * hd) }
-            values_.store()
         }
     }
 }

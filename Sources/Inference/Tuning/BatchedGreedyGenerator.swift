@@ -119,21 +119,11 @@ public final class BatchedGreedyGenerator {
         pool.parallelFor(n * c.headCount) { task in
             let i = task / c.headCount, h = task % c.headCount
             let off = (h / groups) * hd
-            let qi = q + i * dim + h * hd, s = scores + task * scoreStride, oi = out + i * dim + h * hd
-            let kp = keys[i], vp = values[i]
-            let count = rows[i] + 1
-            // The engine's dot product (same summation order), then the same scaling.
-            for r in 0..<count { s[r] = attentionDot(qi, kp + r * kvDim + off, count: hd) }
-            var m = -Float.infinity
-            for r in 0..<count {
-                let sc = s[r] * scale
-                s[r] = sc
-                if sc > m { m = sc }
+            let kp = keys[i] + off, vp = values[i] + off
+            AttentionKernel.attend(query: q + i * dim + h * hd, headDim: hd, stride: kvDim, scale: scale,
+                                   scores: scores + task * scoreStride, out: out + i * dim + h * hd) { visit in
+                visit(kp, vp, rows[i] + 1)
             }
-            let inv = Exponential.softmaxInPlace(s, count: count, max: m)
-            var acc = ValueAccumulator(count: hd, out: oi)
-            for r in 0..<count { acc.add(vp + r * kvDim + off, weight: roundedToHalfPrecision(s[r] * inv)) }
-            acc.store()
         }
     }
 }

@@ -1,0 +1,89 @@
+import CKernels
+
+/// One query head's attention over runs of key/value rows, the inner loop of every forward pass.
+///
+/// A head attends its keys in a fixed order given as runs: `runs` calls its argument once per
+/// run (keys, values, count), rows t = 0..<count at `keys + t * stride` and `values + t * stride`.
+/// The engine's runs are the prompt K/V block, the cache prefix, then the visible new rows; the
+/// tuner's batched generator has one run per sequence. Then:
+///   score_t = attentionDot(q, k_t) * scale              (in key order, into `scores`)
+///   p_t     = expf(score_t - max), inv = 1 / sum_t p_t   (Exponential.softmaxInPlace)
+///   out     = sum_t half(p_t * inv) * v_t                (rounded product, rounded add, key order)
+/// Every number depends only on the row's own query and its key list, never on how keys are
+/// split into runs or which batch the row is in: that is what makes a row's logits the same
+/// bits alone or in any BiTA tree.
+///
+/// Why a kernel: at a 256-token context the per-key work (a dot product with a horizontal fold,
+/// then a value update) was the largest per-row cost of a BiTA step after the matmuls. For
+/// 64-element heads on AVX-512 machines, `bita_attention_scores64_avx512` folds sixteen keys'
+/// dot products together (same additions, fewer instructions) and the value loop runs in
+/// registers; the plain Swift loops below are the reference twins and the path everywhere else.
+/// `AttentionKernelTests` pins them bit for bit.
+enum AttentionKernel {
+    static let vectorized = bita_cpu_has_avx512f() != 0
+
+    /// Attention of one head; see the type comment. `scores` needs room for every key.
+    /// `useKernel: false` runs the reference loops (for tests).
+    @inline(__always)
+    static func attend(query q: UnsafePointer<Float>, headDim: Int, stride: Int, scale: Float,
+                       scores s: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
+                       useKernel: Bool = vectorized,
+                       runs: ((_ keys: UnsafePointer<Float>, _ values: UnsafePointer<Float>, _ count: Int) -> Void) -> Void) {
+        let fast = useKernel && headDim == 64
+        var count = 0
+        var m = -Float.infinity
+        runs { keys, _, n in
+            let runMax = scores(query: q, keys: keys, stride: stride, count: n, headDim: headDim, scale: scale,
+                                into: s + count, useKernel: fast)
+            if runMax > m { m = runMax }
+            count += n
+        }
+        let inv = Exponential.softmaxInPlace(s, count: count, max: m)
+        out.update(repeating: 0, count: headDim)
+        var t = 0
+        runs { _, values, n in
+            if fast {
+                bita_attention_values64_avx512(s + t, inv, values, Int64(stride), Int64(n), out)
+            } else {
+                accumulateReference(probabilities: s + t, inverseSum: inv, values: values, stride: stride, count: n,
+                                    headDim: headDim, into: out)
+            }
+            t += n
+        }
+    }
+
+    /// s[t] = attentionDot(q, keys + t * stride) * scale; returns the largest non-NaN score
+    /// (-infinity if none).
+    @inline(__always)
+    static func scores(query q: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, count: Int,
+                       headDim: Int, scale: Float, into s: UnsafeMutablePointer<Float>,
+                       useKernel: Bool = vectorized) -> Float {
+        if useKernel && headDim == 64 {
+            return bita_attention_scores64_avx512(q, keys, Int64(stride), Int64(count), scale, s)
+        }
+        return scoresReference(query: q, keys: keys, stride: stride, count: count, headDim: headDim, scale: scale, into: s)
+    }
+
+    /// The plain twin of `scores`.
+    static func scoresReference(query q: UnsafePointer<Float>, keys: UnsafePointer<Float>, stride: Int, count: Int,
+                                headDim: Int, scale: Float, into s: UnsafeMutablePointer<Float>) -> Float {
+        var m = -Float.infinity
+        for t in 0..<count {
+            let sc = attentionDot(q, keys + t * stride, count: headDim) * scale
+            s[t] = sc
+            if sc > m { m = sc }
+        }
+        return m
+    }
+
+    /// out[e] += half(p[t] * inv) * values[t * stride + e], t in order.
+    static func accumulateReference(probabilities p: UnsafePointer<Float>, inverseSum inv: Float,
+                                    values: UnsafePointer<Float>, stride: Int, count: Int, headDim: Int,
+                                    into out: UnsafeMutablePointer<Float>) {
+        for t in 0..<count {
+            let w = roundedToHalfPrecision(p[t] * inv)
+            let v = values + t * stride
+            for e in 0..<headDim { out[e] += w * v[e] }
+        }
+    }
+}
