@@ -2,7 +2,9 @@
 """Merges one `make bench` run into a single table, JSON summary and SVG chart.
 
 Inputs (all from the same run, written by scripts/bench.sh):
-  bench/results/llamacpp.json        scripts/peer/bench_llamacpp.py (llama.cpp AR, threads 1 and 2)
+  bench/results/llamacpp.json        scripts/peer/bench_llamacpp.py (llama.cpp AR, threads 1 and 2),
+                                     or one file per thread count given with --peer (merged into
+                                     llamacpp.json; scripts/bench.sh runs each next to ours)
   bench/results/bita-chat-t<N>.json  `bita-chat bench --json --threads N` (our AR and BiTA)
 Outputs:
   stdout                              the table (tokens/s per category and overall, tau, ratios,
@@ -107,11 +109,34 @@ def svg_chart(summary, path):
         f.write("\n".join(parts) + "\n")
 
 
+def merge_peers(peers):
+    """One llama.cpp result from runs of the same prompts with different thread counts: thread
+    sections side by side, per-prompt timings joined, identical_across_threads recomputed."""
+    merged = peers[0]
+    for other in peers[1:]:
+        if [p["id"] for p in other["prompts"]] != [p["id"] for p in merged["prompts"]]:
+            sys.exit("bench_report: the llama.cpp result files cover different prompts")
+        merged["threads"].update(other["threads"])
+        for mine, theirs in zip(merged["prompts"], other["prompts"]):
+            mine["threads"].update(theirs["threads"])
+            mine["identical_across_threads"] = (mine["identical_across_threads"] and theirs["identical_across_threads"]
+                                                and mine["ids"] == theirs["ids"])
+        merged["machine"]["loadavg_end"] = other["machine"].get("loadavg_end")
+    return merged
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--results", default="bench/results")
+    p.add_argument("--peer", action="append", default=[],
+                   help="llama.cpp result file(s) in --results, one per thread count (default: llamacpp.json)")
     args = p.parse_args()
-    peer = json.load(open(os.path.join(args.results, "llamacpp.json"), encoding="utf-8"))
+    peers = [json.load(open(os.path.join(args.results, f), encoding="utf-8")) for f in args.peer or ["llamacpp.json"]]
+    peer = merge_peers(peers)
+    if len(peers) > 1:
+        with open(os.path.join(args.results, "llamacpp.json"), "w", encoding="utf-8") as f:
+            json.dump(peer, f, indent=1)
+            f.write("\n")
     ours = {}
     for t in peer["threads"]:
         f = os.path.join(args.results, f"bita-chat-t{t}.json")

@@ -1,7 +1,9 @@
-// Small C kernels behind Swift APIs (Sources/Inference/Tensors/Matmul, Threading). Only what
-// Swift cannot express well lives here: int8 dot products with AMX, AVX-512 VNNI, AVX-VNNI or
-// AVX2 (Swift emits none of vpdpbusd / tdpbsud / vpmaddubsw for them), a spin-wait hint and the
-// affinity-mask CPU count. Every function with special instructions carries its own target attribute and is only
+// Small C kernels behind Swift APIs (Sources/Inference/Tensors, Model/AttentionKernel.swift,
+// Threading). Only what Swift cannot express well lives here: int8 dot products with AMX,
+// AVX-512 VNNI, AVX-VNNI or AVX2 (Swift emits none of vpdpbusd / tdpbsud / vpmaddubsw for
+// them), vector exponentials and attention's cross-lane folds (Swift's SIMD types compiled
+// those to per-lane loops), a spin-wait hint and the affinity-mask CPU count. Every function
+// with special instructions carries its own target attribute and is only
 // called after the matching bita_cpu_* check returned 1, so the library runs on any x86-64
 // (and builds on other architectures, where the checks return 0).
 #ifndef BITA_CKERNELS_H
