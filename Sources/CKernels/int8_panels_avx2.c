@@ -31,7 +31,11 @@ int bita_cpu_has_avxvnni(void) {
 static inline __attribute__((always_inline)) void prefetch_ahead(const BitaPanelMatrix *w, const uint8_t *panel, int32_t b) {
     const int64_t perBlock = (w->panelBytes / w->blocks + 63) & ~(int64_t)63;
     const uint8_t *ahead = panel + 16384 + b * perBlock;
-    for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T0);
+    if (w->prefetchToL2) {
+        for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T1);
+    } else {
+        for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T0);
+    }
 }
 
 static inline int32_t load_i32(const int8_t *p) {

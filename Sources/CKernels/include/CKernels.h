@@ -22,6 +22,8 @@ extern "C" {
 ///                     nibble and element 4(p + 4) + t in its high nibble (p < 4, r < 16, t < 4).
 ///   codeBytes == 512: 8-bit codes; byte 64g + 4r + t holds element 4g + t of row r (g < 8).
 /// A weight is d * (code - offset) (+ m when hasMin).
+/// prefetchToL2: where the kernels' software prefetch of the weight stream puts its lines:
+/// 1 = L2 (prefetcht1), 0 = L1 (prefetcht0). A speed choice only; results are the same bits.
 typedef struct {
     const uint8_t *panels;
     int64_t panelBytes;
@@ -29,6 +31,7 @@ typedef struct {
     int32_t codeBytes;
     int32_t offset;
     int32_t hasMin;
+    int32_t prefetchToL2;
 } BitaPanelMatrix;
 
 /// n activation columns quantized to int8 with one scale per 32 elements.
@@ -44,6 +47,9 @@ typedef struct {
     int64_t qStride;
     int64_t blockStride;
 } BitaInt8Columns;
+
+/// 1 when the CPU's vendor is AMD, else 0.
+int bita_cpu_is_amd(void);
 
 /// 1 when the CPU and OS support AVX-512 F/BW/VL + VNNI (zmm state enabled), else 0.
 int bita_cpu_has_avx512vnni(void);

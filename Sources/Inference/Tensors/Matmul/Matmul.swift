@@ -1,4 +1,5 @@
 import CKernels
+import Foundation
 
 /// Which implementation runs the int8 panel matmul. All give bit-identical results.
 enum Int8KernelBackend: Sendable, CaseIterable {
@@ -26,6 +27,21 @@ enum Int8KernelBackend: Sendable, CaseIterable {
 
     /// Columns from which AMX beats VNNI (measured with KernelBenchmarkTests).
     static let amxMinColumns = 10
+
+    /// Whether the kernels prefetch the weight stream into L2 (else L1). Measured, matmuls of a
+    /// whole SmolLM2 step alone (KernelBenchmarkTests.smolLM2StepCost, one thread, runs of the
+    /// two settings interleaved): on AMD EPYC (Zen 4) L2 took n = 1 from 4.2-4.8 to 3.3-3.8 ms,
+    /// n = 2 from 4.6-5.4 to 2.8-3.3 ms and n = 8 from 8.5-9.0 to 7.2-7.3 ms; real forward passes
+    /// after 256 tokens of context, n = 8: 14.3-14.7 -> 12.5 ms. On Intel Xeon, L1 was the
+    /// setting measured against no prefetch (see int8_panels_avx512vnni.c). Results are the same
+    /// bits either way. `BITA_WEIGHT_PREFETCH=l1|l2` overrides, for measuring other CPUs.
+    static let weightPrefetchToL2: Bool = {
+        switch ProcessInfo.processInfo.environment["BITA_WEIGHT_PREFETCH"] {
+        case "l1": return false
+        case "l2": return true
+        default: return bita_cpu_is_amd() != 0
+        }
+    }()
 
     /// The backend for a call with n columns.
     static func best(columns n: Int) -> Int8KernelBackend {
@@ -83,7 +99,8 @@ func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutablePoint
             var matrix = BitaPanelMatrix(panels: w.panels!.assumingMemoryBound(to: UInt8.self),
                                          panelBytes: Int64(w.panelBytes), blocks: Int32(w.cols / 32),
                                          codeBytes: Int32(format.codeBytes), offset: format.offset,
-                                         hasMin: format.hasMin ? 1 : 0)
+                                         hasMin: format.hasMin ? 1 : 0,
+                                         prefetchToL2: Int8KernelBackend.weightPrefetchToL2 ? 1 : 0)
             withUnsafePointer(to: &matrix) { matrix in
                 withUnsafePointer(to: &columns) { columns in
                     let kernel = switch backend {
