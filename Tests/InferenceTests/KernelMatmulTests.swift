@@ -114,6 +114,47 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         }
     }
 
+    /// Several matrices on the same columns in one job (the engine's q/k/v and gate/up) give
+    /// the bits of one call per matrix, whatever the split of the job's panels over tasks; a
+    /// float matrix in the set takes the one-call-per-matrix path.
+    @Test(arguments: [[GGMLType.q4_1, .q8_0, .q4_0], [.q4_1, .q4_1], [.q5_1, .f16, .q8_0]])
+    func sharedInputMatmulsMatchSeparateCalls(_ types: [GGMLType]) throws {
+        let cols = 96
+        let cases = try types.enumerated().map { i, type in
+            // 5 + 2 + 4 panels: with two threads' 8 tasks, one task spans matrices 1 and 2.
+            try Case(type, rows: [72, 21, 53][i], cols: cols, seed: 900 + UInt64(i))
+        }
+        var random = TestRandom(seed: 31)
+        for n in [1, 3, 9] {
+            let x = random.activations(n * cols)
+            for pool in Self.pools {
+                var separate: [[Float]] = []
+                var fused = cases.map { [Float](repeating: .nan, count: n * $0.rows) }
+                x.withUnsafeBufferPointer { xb in
+                    for c in cases {
+                        var y = [Float](repeating: .nan, count: n * c.rows)
+                        y.withUnsafeMutableBufferPointer { Inference.matmul(c.matrix, xb.baseAddress!, n: n, $0.baseAddress!, pool: pool) }
+                        separate.append(y)
+                    }
+                    let outputs = fused.indices.map { i in
+                        let y = UnsafeMutablePointer<Float>.allocate(capacity: n * cases[i].rows)
+                        y.initialize(repeating: .nan, count: n * cases[i].rows)
+                        return y
+                    }
+                    defer { outputs.forEach { $0.deallocate() } }
+                    Inference.matmul(cases.map(\.matrix), xb.baseAddress!, n: n, outputs, pool: pool)
+                    for i in fused.indices { fused[i] = Array(UnsafeBufferPointer(start: outputs[i], count: n * cases[i].rows)) }
+                }
+                for i in cases.indices {
+                    #expect(separate[i].allSatisfy { $0.isFinite })
+                    if let r = firstMismatch(fused[i], separate[i]) {
+                        Issue.record("\(types) matrix \(i) n=\(n) threads=\(pool.threads): y[\(r)] = \(fused[i][r]) vs \(separate[i][r])")
+                    }
+                }
+            }
+        }
+    }
+
     /// Quantized products stay close to the exact Float product of the dequantized weights.
     @Test(arguments: [GGMLType.q4_0, .q4_1, .q5_0, .q5_1, .q8_0])
     func int8PathCloseToFloat(_ type: GGMLType) throws {

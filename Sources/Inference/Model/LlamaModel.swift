@@ -84,9 +84,7 @@ public final class LlamaModel: Sendable {
         let dim = c.dim, kvDim = c.kvDim, hd = c.headDim
         let x = state.x, xb = state.xb, q = state.q, k = state.k, v = state.v
         for i in 0..<n { rmsNorm(x + i * dim, lw.attentionNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
-        matmul(lw.wq, xb, n: n, q, pool: pool)
-        matmul(lw.wk, xb, n: n, k, pool: pool)
-        matmul(lw.wv, xb, n: n, v, pool: pool)
+        matmul([lw.wq, lw.wk, lw.wv], xb, n: n, [q, k, v], pool: pool)
         for i in 0..<n {
             for h in 0..<c.headCount { rope.rotate(q + i * dim + h * hd, position: positions[i]) }
             for h in 0..<c.kvHeadCount { rope.rotate(k + i * kvDim + h * hd, position: positions[i]) }
@@ -115,8 +113,7 @@ public final class LlamaModel: Sendable {
         matmul(lw.wo, state.attentionOut, n: n, xb, pool: pool)
         for i in 0..<(n * dim) { x[i] += xb[i] }
         for i in 0..<n { rmsNorm(x + i * dim, lw.ffnNorm, xb + i * dim, dim, c.rmsNormEpsilon) }
-        matmul(lw.wGate, xb, n: n, h1, pool: pool)
-        matmul(lw.wUp, xb, n: n, h2, pool: pool)
+        matmul([lw.wGate, lw.wUp], xb, n: n, [h1, h2], pool: pool)
         Exponential.siluTimes(h1, h2, count: n * ff)
         matmul(lw.wDown, h1, n: n, xb, pool: pool)
         for i in 0..<(n * dim) { x[i] += xb[i] }

@@ -72,6 +72,57 @@ public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: Un
     }
 }
 
+/// Several matrices applied to the same columns, y_i = W_i x (q, k and v; gate and up), with the
+/// pool's own workspace: the columns are quantized once, and when every matrix is in the int8
+/// panel layout all their panels are one parallel job, so the threads meet once instead of once
+/// per matrix and share the work more evenly (k and v alone are 12 panels each). Each output
+/// is the same bits as `matmul(w_i, x, n:, y_i, pool:)`. `outputs[i]` is [n][weights[i].rows].
+public func matmul(_ weights: [WeightMatrix], _ x: UnsafePointer<Float>, n: Int,
+                   _ outputs: [UnsafeMutablePointer<Float>], pool: ThreadPool) {
+    precondition(weights.count == outputs.count && !weights.isEmpty, "matmul: one output per matrix")
+    let cols = weights[0].cols
+    precondition(weights.allSatisfy { $0.cols == cols }, "matmul: matrices of different widths")
+    pool.defaultWorkspace.withLock { workspace in
+        if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(cols, 4096), threads: pool.threads) }
+        let a = workspace!.prepare(x, n: n, cols: cols, pool: pool)
+        let backend = Int8KernelBackend.best(columns: n)
+        guard a.quantized, weights.allSatisfy({ $0.format != nil }), backend != .portable else {
+            for (w, y) in zip(weights, outputs) { matmul(w, a, y, pool: pool, backend: nil) }
+            return
+        }
+        var columns = a.workspace.int8Columns(cols: cols)
+        let matrices = weights.map { w in
+            BitaPanelMatrix(panels: w.panels!.assumingMemoryBound(to: UInt8.self), panelBytes: Int64(w.panelBytes),
+                            blocks: Int32(w.cols / 32), codeBytes: Int32(w.format!.codeBytes), offset: w.format!.offset,
+                            hasMin: w.format!.hasMin ? 1 : 0,
+                            prefetchToL2: Int8KernelBackend.weightPrefetchToL2 ? 1 : 0)
+        }
+        // Panel p of the job is panel p - starts[i] of matrix i, for starts[i] <= p < starts[i + 1].
+        var starts = [0]
+        for w in weights { starts.append(starts.last! + w.panelCount) }
+        let total = starts.last!
+        let tasks = pool.threads == 1 ? 1 : min(total, 4 * pool.threads)
+        let kernel = switch backend {
+        case .amx: bita_int8_panels_amx
+        case .avx512vnni: bita_int8_panels_avx512vnni
+        case .avxvnni: bita_int8_panels_avxvnni
+        default: bita_int8_panels_avx2
+        }
+        matrices.withUnsafeBufferPointer { matrices in
+            withUnsafePointer(to: &columns) { columns in
+                pool.parallelFor(tasks) { t in
+                    let begin = t * total / tasks, end = (t + 1) * total / tasks
+                    for i in 0..<weights.count where starts[i] < end && starts[i + 1] > begin {
+                        let w = weights[i]
+                        kernel(matrices.baseAddress! + i, columns, Int32(n), Int64(max(begin, starts[i]) - starts[i]),
+                               Int64(min(end, starts[i + 1]) - starts[i]), Int64(w.rows), outputs[i], Int64(w.rows))
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Convenience: prepare (quantize) `x` in `workspace`, then `matmul`. Column j of `x` is
 /// x[j * w.cols ..< (j + 1) * w.cols]; y is [n][w.rows].
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>,
