@@ -11,6 +11,7 @@
 #if defined(__x86_64__) && defined(__linux__)
 #include <immintrin.h>
 #include <string.h>
+#include "panel_prefetch.h"
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -57,13 +58,6 @@ int bita_cpu_has_amx_int8(void) {
         _tile_zero((T) - 1);                                                                       \
         _tile_dpbsud((T) - 1, 1 + (T), 3 + (T));                                                   \
     } while (0)
-
-// As in the VNNI kernel: software prefetch of the weight stream, 16 KB ahead.
-static inline __attribute__((always_inline)) void prefetch_ahead(const BitaPanelMatrix *w, const uint8_t *panel, int32_t b) {
-    const int64_t perBlock = (w->panelBytes / w->blocks + 63) & ~(int64_t)63;
-    const uint8_t *ahead = panel + 16384 + b * perBlock;
-    for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T0);
-}
 
 static inline __attribute__((always_inline)) AMX_TARGET
 void scale_block(const BitaInt8Columns *x, int32_t j0, int M, const int HAS_MIN, int32_t offset, int32_t b,

@@ -10,6 +10,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
+#include "panel_prefetch.h"
 
 #define AVX2_TARGET __attribute__((target("avx2,fma,f16c")))
 #define AVXVNNI_TARGET __attribute__((target("avx2,fma,f16c,avxvnni")))
@@ -25,17 +26,6 @@ int bita_cpu_has_avx2(void) {
 int bita_cpu_has_avxvnni(void) {
     __builtin_cpu_init();
     return bita_cpu_has_avx2() && __builtin_cpu_supports("avxvnni");
-}
-
-// Software prefetch of the weight stream, 16 KB ahead (as in the AVX-512 kernel).
-static inline __attribute__((always_inline)) void prefetch_ahead(const BitaPanelMatrix *w, const uint8_t *panel, int32_t b) {
-    const int64_t perBlock = (w->panelBytes / w->blocks + 63) & ~(int64_t)63;
-    const uint8_t *ahead = panel + 16384 + b * perBlock;
-    if (w->prefetchToL2) {
-        for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T1);
-    } else {
-        for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T0);
-    }
 }
 
 static inline int32_t load_i32(const int8_t *p) {

@@ -9,6 +9,7 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <string.h>
+#include "panel_prefetch.h"
 
 #define VNNI_TARGET __attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,f16c,fma")))
 #define MAX_COLUMNS 8
@@ -22,24 +23,6 @@ int bita_cpu_has_avx512vnni(void) {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")
         && __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512vnni");
-}
-
-// Software prefetch PREFETCH_DISTANCE bytes ahead of the weight stream, one block's share of
-// the panel per block. The hardware prefetchers alone left a decode step ~25% slower on an
-// Intel Xeon (measured n = 1: 8.4 -> 6.2 ms CPU; n = 8: 16 -> 9.2 ms; 4-64 KB ahead all helped,
-// 16 KB about best). Into L1 there; into L2 on AMD EPYC, where prefetches into L1 made every
-// step slower (matmuls alone, one thread: n = 2 4.6-5.4 -> 2.8-3.3 ms, n = 8 8.5-9.0 -> 7.2 ms;
-// see Int8KernelBackend.weightPrefetchToL2). Prefetches past the end of the weights are harmless.
-#define PREFETCH_DISTANCE 16384
-
-static inline __attribute__((always_inline)) void prefetch_ahead(const BitaPanelMatrix *w, const uint8_t *panel, int32_t b) {
-    const int64_t perBlock = (w->panelBytes / w->blocks + 63) & ~(int64_t)63;
-    const uint8_t *ahead = panel + PREFETCH_DISTANCE + b * perBlock;
-    if (w->prefetchToL2) {
-        for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T1);
-    } else {
-        for (int64_t k = 0; k < perBlock; k += 64) _mm_prefetch((const char *)(ahead + k), _MM_HINT_T0);
-    }
 }
 
 static inline int32_t load_i32(const int8_t *p) {

@@ -33,7 +33,7 @@ enum Int8KernelBackend: Sendable, CaseIterable {
     /// two settings interleaved): on AMD EPYC (Zen 4) L2 took n = 1 from 4.2-4.8 to 3.3-3.8 ms,
     /// n = 2 from 4.6-5.4 to 2.8-3.3 ms and n = 8 from 8.5-9.0 to 7.2-7.3 ms; real forward passes
     /// after 256 tokens of context, n = 8: 14.3-14.7 -> 12.5 ms. On Intel Xeon, L1 was the
-    /// setting measured against no prefetch (see int8_panels_avx512vnni.c). Results are the same
+    /// setting measured against no prefetch (see panel_prefetch.h). Results are the same
     /// bits either way. `BITA_WEIGHT_PREFETCH=l1|l2` overrides, for measuring other CPUs.
     static let weightPrefetchToL2: Bool = {
         switch ProcessInfo.processInfo.environment["BITA_WEIGHT_PREFETCH"] {
@@ -42,6 +42,18 @@ enum Int8KernelBackend: Sendable, CaseIterable {
         default: return bita_cpu_is_amd() != 0
         }
     }()
+
+    /// The C kernel of this backend (nil for `portable`).
+    var panelKernel: (@convention(c) (UnsafePointer<BitaPanelMatrix>?, UnsafePointer<BitaInt8Columns>?, Int32, Int64, Int64,
+                                       Int64, UnsafeMutablePointer<Float>?, Int64) -> Void)? {
+        switch self {
+        case .amx: bita_int8_panels_amx
+        case .avx512vnni: bita_int8_panels_avx512vnni
+        case .avxvnni: bita_int8_panels_avxvnni
+        case .avx2: bita_int8_panels_avx2
+        case .portable: nil
+        }
+    }
 
     /// The backend for a call with n columns.
     static func best(columns n: Int) -> Int8KernelBackend {
@@ -66,9 +78,17 @@ public func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutab
 /// callers of the same pool take turns). Column j of `x` is x[j * w.cols ..< (j + 1) * w.cols];
 /// y is [n][w.rows].
 public func matmul(_ w: WeightMatrix, _ x: UnsafePointer<Float>, n: Int, _ y: UnsafeMutablePointer<Float>, pool: ThreadPool) {
+    withDefaultWorkspace(of: pool, columns: n, cols: w.cols) { workspace in
+        matmul(w, workspace.prepare(x, n: n, cols: w.cols, pool: pool), y, pool: pool, backend: nil)
+    }
+}
+
+/// Runs `body` with the pool's own workspace, created on first use (sized for at least n
+/// columns of `cols` elements; it grows on demand). Concurrent callers of one pool take turns.
+private func withDefaultWorkspace(of pool: ThreadPool, columns n: Int, cols: Int, _ body: (MatmulWorkspace) -> Void) {
     pool.defaultWorkspace.withLock { workspace in
-        if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(w.cols, 4096), threads: pool.threads) }
-        matmul(w, workspace!.prepare(x, n: n, cols: w.cols, pool: pool), y, pool: pool, backend: nil)
+        if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(cols, 4096), threads: pool.threads) }
+        body(workspace!)
     }
 }
 
@@ -82,32 +102,19 @@ public func matmul(_ weights: [WeightMatrix], _ x: UnsafePointer<Float>, n: Int,
     precondition(weights.count == outputs.count && !weights.isEmpty, "matmul: one output per matrix")
     let cols = weights[0].cols
     precondition(weights.allSatisfy { $0.cols == cols }, "matmul: matrices of different widths")
-    pool.defaultWorkspace.withLock { workspace in
-        if workspace == nil { workspace = MatmulWorkspace(maxColumns: max(n, 64), maxCols: max(cols, 4096), threads: pool.threads) }
-        let a = workspace!.prepare(x, n: n, cols: cols, pool: pool)
-        let backend = Int8KernelBackend.best(columns: n)
-        guard a.quantized, weights.allSatisfy({ $0.format != nil }), backend != .portable else {
+    withDefaultWorkspace(of: pool, columns: n, cols: cols) { workspace in
+        let a = workspace.prepare(x, n: n, cols: cols, pool: pool)
+        let matrices = weights.compactMap(\.panelMatrix)  // all, or some are Float-path matrices
+        guard a.quantized, matrices.count == weights.count, let kernel = Int8KernelBackend.best(columns: n).panelKernel else {
             for (w, y) in zip(weights, outputs) { matmul(w, a, y, pool: pool, backend: nil) }
             return
         }
-        var columns = a.workspace.int8Columns(cols: cols)
-        let matrices = weights.map { w in
-            BitaPanelMatrix(panels: w.panels!.assumingMemoryBound(to: UInt8.self), panelBytes: Int64(w.panelBytes),
-                            blocks: Int32(w.cols / 32), codeBytes: Int32(w.format!.codeBytes), offset: w.format!.offset,
-                            hasMin: w.format!.hasMin ? 1 : 0,
-                            prefetchToL2: Int8KernelBackend.weightPrefetchToL2 ? 1 : 0)
-        }
+        var columns = workspace.int8Columns(cols: cols)
         // Panel p of the job is panel p - starts[i] of matrix i, for starts[i] <= p < starts[i + 1].
         var starts = [0]
         for w in weights { starts.append(starts.last! + w.panelCount) }
         let total = starts.last!
         let tasks = pool.threads == 1 ? 1 : min(total, 4 * pool.threads)
-        let kernel = switch backend {
-        case .amx: bita_int8_panels_amx
-        case .avx512vnni: bita_int8_panels_avx512vnni
-        case .avxvnni: bita_int8_panels_avxvnni
-        default: bita_int8_panels_avx2
-        }
         matrices.withUnsafeBufferPointer { matrices in
             withUnsafePointer(to: &columns) { columns in
                 pool.parallelFor(tasks) { t in
@@ -138,35 +145,24 @@ func matmul(_ w: WeightMatrix, _ a: PreparedActivations, _ y: UnsafeMutablePoint
     let workspace = a.workspace
     let threads = pool.threads
 
-    if let format = w.format {
+    if w.format != nil {
         precondition(a.quantized)
         var columns = workspace.int8Columns(cols: w.cols)
         let panelCount = w.panelCount
         // A few tasks per thread so a thread that gets descheduled does not hold everyone up.
         let tasks = threads == 1 ? 1 : min(panelCount, 4 * threads)
         let backend = backend ?? Int8KernelBackend.best(columns: n)
-        switch backend {
-        case .amx, .avx512vnni, .avxvnni, .avx2:
-            var matrix = BitaPanelMatrix(panels: w.panels!.assumingMemoryBound(to: UInt8.self),
-                                         panelBytes: Int64(w.panelBytes), blocks: Int32(w.cols / 32),
-                                         codeBytes: Int32(format.codeBytes), offset: format.offset,
-                                         hasMin: format.hasMin ? 1 : 0,
-                                         prefetchToL2: Int8KernelBackend.weightPrefetchToL2 ? 1 : 0)
+        if let kernel = backend.panelKernel {
+            var matrix = w.panelMatrix!
             withUnsafePointer(to: &matrix) { matrix in
                 withUnsafePointer(to: &columns) { columns in
-                    let kernel = switch backend {
-                    case .amx: bita_int8_panels_amx
-                    case .avx512vnni: bita_int8_panels_avx512vnni
-                    case .avxvnni: bita_int8_panels_avxvnni
-                    default: bita_int8_panels_avx2
-                    }
                     pool.parallelFor(tasks) { t in
                         kernel(matrix, columns, Int32(n), Int64(t * panelCount / tasks),
                                Int64((t + 1) * panelCount / tasks), Int64(w.rows), y, Int64(w.rows))
                     }
                 }
             }
-        case .portable:
+        } else {
             workspace.reserveWorkers(threads, floats: PortableInt8Kernel.scratchFloats(columns: n))
             let scratch = workspace.workerScratch, stride = workspace.workerFloats
             pool.parallelFor(tasks) { t, worker in

@@ -1,3 +1,4 @@
+import CKernels
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,6 +42,8 @@ public final class WeightMatrix: @unchecked Sendable {
     let panels: UnsafeMutableRawPointer?
     let panelBytes: Int
     let panelCount: Int
+    /// The C kernels' view of `panels` (nil for the Float-path types).
+    let panelMatrix: BitaPanelMatrix?
     /// GGML layout (borrowed), for the Float-path types.
     let source: UnsafeRawPointer?
     /// Owner of `panels` when it lives in an arena (shared, or this matrix's own when >= 2 MB);
@@ -93,6 +96,10 @@ public final class WeightMatrix: @unchecked Sendable {
             self.panels = panels
             self.panelBytes = panelBytes
             self.panelCount = panelCount
+            panelMatrix = BitaPanelMatrix(panels: panels.assumingMemoryBound(to: UInt8.self), panelBytes: Int64(panelBytes),
+                                          blocks: Int32(cols / 32), codeBytes: Int32(format.codeBytes),
+                                          offset: format.offset, hasMin: format.hasMin ? 1 : 0,
+                                          prefetchToL2: Int8KernelBackend.weightPrefetchToL2 ? 1 : 0)
             self.source = nil
             self.arena = owner
         } else {
@@ -100,6 +107,7 @@ public final class WeightMatrix: @unchecked Sendable {
             self.panels = nil
             self.panelBytes = 0
             self.panelCount = 0
+            panelMatrix = nil
             self.source = base
             self.arena = nil
         }
