@@ -36,6 +36,8 @@ chat: deps model release
 test: deps model
 	@echo "building tests (release, -target-cpu $(TARGET_CPU))"
 	$(SWIFT) build $(TEST_FLAGS) --build-tests
+	stories=$$(bash scripts/find-stories.sh); \
+	BITA_STORIES_MODEL="$${stories:-$(CURDIR)/../shared/models/stories260K.gguf}" \
 	BITA_CHAT_BIN=$(CURDIR)/$(BIN) BITA_REPO=$(CURDIR) $(SWIFT) test $(TEST_FLAGS) --skip-build --no-parallel
 
 peer:
