@@ -3,8 +3,8 @@
 # beside the project's checkout (../shared/models), not in this repository. Looks, in order:
 # $BITA_STORIES_MODEL; ../shared/models beside this checkout; for a clone of a local checkout
 # (e.g. a fresh clone in a temporary directory), ../shared/models beside the checkout it was
-# cloned from. Prints nothing if none exists; `make test` then uses the first location and the
-# tests that need the model say it is absent.
+# cloned from. Prints nothing if none exists; `make test` then passes the first location, and
+# the tests that need the model fail on the missing file (they do not skip).
 set -u
 cd "$(dirname "$0")/.."
 candidates=()
