@@ -23,6 +23,14 @@ struct TuneCommand: AsyncParsableCommand {
               bita-chat tune --generate-data --prompts prompts/tune.jsonl
               bita-chat tune --steps 2000 --batch 8 --threads 2
               bita-chat tune --resume
+
+            --fit-ranking adds a draft ranking to a trained adapter: the decoder (shape 1/g1) \
+            answers the first turns of --prompts with the adapter, logging what the first mask \
+            token proposed and which token came (tune-work/<model>.ranking-log.jsonl, \
+            resumable), then fits the ranking that re-orders those proposals by the token they \
+            follow, and writes the adapter with it (to --out, default: the adapter itself). \
+            Drafts change, answers never do.
+              bita-chat tune --fit-ranking --threads 2 --max-answer-tokens 256
             """
     )
 
@@ -31,6 +39,27 @@ struct TuneCommand: AsyncParsableCommand {
 
     @Flag(name: .long, help: "Generate the data cache instead of training.")
     var generateData = false
+
+    @Flag(name: .long, help: "Fit a draft ranking for an existing adapter (see below) instead of training.")
+    var fitRanking = false
+
+    @Option(name: .long, help: "With --fit-ranking: the adapter to add a ranking to (default prompts/<model>.bita.gguf).")
+    var adapter: String?
+
+    @Option(name: .long, help: "With --fit-ranking: the decode log (JSONL; resumable).")
+    var rankingLog: String?
+
+    @Option(name: .long, help: "With --fit-ranking: prompts of --prompts to answer, from the top (0: all).")
+    var rankingPrompts = 0
+
+    @Option(name: .long, help: "With --fit-ranking: rank of the ranking's projections.")
+    var rankingRank = 32
+
+    @Option(name: .long, help: "With --fit-ranking: passes over the log.")
+    var rankingEpochs = 4
+
+    @Option(name: .long, help: "With --fit-ranking: Adam learning rate.")
+    var rankingLr = 3e-3
 
     @Option(name: .long, help: "Data cache (JSONL of token ids).")
     var data: String?
@@ -117,7 +146,9 @@ struct TuneCommand: AsyncParsableCommand {
         do { llama = try LlamaModel(path: located.path) } catch { throw UserFacingError("\(error)") }
         let stem = Self.stem(of: located.path)
         let dataPath = data ?? "tune-work/\(stem).data.jsonl"
-        if generateData {
+        if fitRanking {
+            try fitDraftRanking(llama, stem: stem)
+        } else if generateData {
             try generate(llama, dataPath: dataPath)
         } else {
             try train(llama, stem: stem, dataPath: dataPath)

@@ -46,9 +46,12 @@ public struct BiTAAdapter: Sendable, Equatable {
     /// Free-form facts about how the adapter was made, keyed by full metadata key (each key
     /// starts with `bita.train.`): data, steps, learning rate, loss, seed, ...
     public var trainingInfo: [String: GGUFValue]
+    /// Optional re-ordering of the first mask's drafts by the root they follow (`DraftRanking`,
+    /// fitted by `bita-chat tune --fit-ranking`); nil: drafts in the mask's own order.
+    public var ranking: DraftRanking?
 
     public init(base: BaseModel, promptCount: Int, maskCount: Int, promptKeys: [[Float]], promptValues: [[Float]],
-                maskEmbeddings: [Float], trainingInfo: [String: GGUFValue] = [:]) {
+                maskEmbeddings: [Float], trainingInfo: [String: GGUFValue] = [:], ranking: DraftRanking? = nil) {
         self.base = base
         self.promptCount = promptCount
         self.maskCount = maskCount
@@ -56,6 +59,7 @@ public struct BiTAAdapter: Sendable, Equatable {
         self.promptValues = promptValues
         self.maskEmbeddings = maskEmbeddings
         self.trainingInfo = trainingInfo
+        self.ranking = ranking
     }
 
     /// Trainable parameters: P * 2 * kvDim * layers + k * dim.
@@ -123,6 +127,18 @@ public struct BiTAAdapter: Sendable, Equatable {
             throw .invalid(path: path, reason: "mask_embd holds \(maskEmbeddings.count) floats, expected k * dim = \(maskCount * base.dim)")
         }
         guard maskEmbeddings.allSatisfy(\.isFinite) else { throw .nonFinite(path: path, tensor: "mask_embd") }
+        if let r = ranking {
+            guard DraftRanking.rankRange.contains(r.rank) else {
+                throw .invalid(path: path, reason: "the draft ranking has rank \(r.rank); it must be in "
+                    + "\(DraftRanking.rankRange.lowerBound)...\(DraftRanking.rankRange.upperBound)")
+            }
+            guard r.dim == base.dim else {
+                throw .invalid(path: path, reason: "the draft ranking is \(r.dim) wide, the base model's embeddings \(base.dim)")
+            }
+            for (name, block) in [("rank_root", r.rootProjection), ("rank_next", r.nextProjection)] {
+                guard block.allSatisfy(\.isFinite) else { throw .nonFinite(path: path, tensor: name) }
+            }
+        }
         for key in trainingInfo.keys where !key.hasPrefix("bita.train.") {
             throw .badValue(path: path, key: key, value: "", reason: "training info keys must start with bita.train.")
         }

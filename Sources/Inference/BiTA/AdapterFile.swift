@@ -7,6 +7,8 @@
 ///             bita.train.* (free form)
 ///   tensors   blk.N.prompt_k, blk.N.prompt_v  F32 [kv_dim, P] (GGUF order: P rows of kv_dim)
 ///             mask_embd                       F32 [dim, k]    (k rows of dim)
+///             rank_root, rank_next            F32 [dim, r]    optional, both or neither: the
+///                                             draft ranking's U and V, r rows of dim (DraftRanking)
 extension BiTAAdapter {
     public static let architectureName = "bita-adapter"
     public static let fileExtension = ".bita.gguf"
@@ -32,6 +34,10 @@ extension BiTAAdapter {
             w.addTensor("blk.\(l).prompt_v", dimensions: [base.kvDim, promptCount], floats: promptValues[l])
         }
         w.addTensor("mask_embd", dimensions: [base.dim, maskCount], floats: maskEmbeddings)
+        if let r = ranking {
+            w.addTensor("rank_root", dimensions: [base.dim, r.rank], floats: r.rootProjection)
+            w.addTensor("rank_next", dimensions: [base.dim, r.rank], floats: r.nextProjection)
+        }
         return w
     }
 
@@ -128,6 +134,20 @@ extension BiTAAdapter {
             expectedNames.insert("blk.\(l).prompt_v")
         }
         let masks = try floats("mask_embd", [base.dim, k])
+        var ranking: DraftRanking?
+        let rankTensors = ["rank_root", "rank_next"].map { file.tensor(named: $0) }
+        if let present = rankTensors.compactMap({ $0 }).first {
+            // Both or neither; the rank is read off the first one present, then both must have it.
+            let r = present.dimensions.count == 2 ? present.dimensions[1] : 0
+            guard DraftRanking.rankRange.contains(r) else {
+                throw .tensorShape(path: path, name: present.name, expected: [base.dim, DraftRanking.rankRange.upperBound],
+                                   found: present.dimensions)
+            }
+            let root = try floats("rank_root", [base.dim, r])
+            let next = try floats("rank_next", [base.dim, r])
+            ranking = DraftRanking(dim: base.dim, rank: r, rootProjection: root, nextProjection: next)
+            expectedNames.formUnion(["rank_root", "rank_next"])
+        }
         if let extra = file.tensors.first(where: { !expectedNames.contains($0.name) }) {
             throw .unexpectedTensor(path: path, name: extra.name)
         }
@@ -135,7 +155,7 @@ extension BiTAAdapter {
         for key in file.metadataKeys where key.hasPrefix("bita.train.") { info[key] = file.metadata[key] }
 
         self.init(base: base, promptCount: p, maskCount: k, promptKeys: keys, promptValues: values,
-                  maskEmbeddings: masks, trainingInfo: info)
+                  maskEmbeddings: masks, trainingInfo: info, ranking: ranking)
         try validate(path: path)
     }
 }

@@ -7,14 +7,17 @@ public final class BiTAParameters: @unchecked Sendable {
     public let maskCount: Int
     public let kvDim: Int
     public let dim: Int
+    /// Re-ordering of the first mask's drafts by their root, when the adapter has one.
+    public let ranking: DraftRanking?
     private let keyStorage: [UnsafeMutablePointer<Float>]
     private let valueStorage: [UnsafeMutablePointer<Float>]
     private let maskStorage: UnsafeMutablePointer<Float>
 
     /// - Parameters: promptKeys/promptValues: [layer][promptCount * kvDim]; maskEmbeddings: [maskCount * dim].
     public init(promptKeys: [[Float]], promptValues: [[Float]], maskEmbeddings: [Float],
-                promptCount: Int, maskCount: Int, kvDim: Int, dim: Int) {
+                promptCount: Int, maskCount: Int, kvDim: Int, dim: Int, ranking: DraftRanking? = nil) {
         precondition(promptKeys.count == promptValues.count)
+        precondition(ranking == nil || ranking!.dim == dim, "draft ranking width")
         precondition(promptKeys.allSatisfy { $0.count == promptCount * kvDim })
         precondition(promptValues.allSatisfy { $0.count == promptCount * kvDim })
         precondition(maskEmbeddings.count == maskCount * dim)
@@ -22,6 +25,7 @@ public final class BiTAParameters: @unchecked Sendable {
         self.maskCount = maskCount
         self.kvDim = kvDim
         self.dim = dim
+        self.ranking = ranking
         func copy(_ a: [Float]) -> UnsafeMutablePointer<Float> {
             let p = allocateCacheLineAligned(floats: a.count)
             p.initialize(from: a, count: a.count)
@@ -63,6 +67,7 @@ extension BiTAParameters {
     /// The decoder-ready form of an adapter (validated against the model by the loader).
     public convenience init(adapter a: BiTAAdapter) {
         self.init(promptKeys: a.promptKeys, promptValues: a.promptValues, maskEmbeddings: a.maskEmbeddings,
-                  promptCount: a.promptCount, maskCount: a.maskCount, kvDim: a.base.kvDim, dim: a.base.dim)
+                  promptCount: a.promptCount, maskCount: a.maskCount, kvDim: a.base.kvDim, dim: a.base.dim,
+                  ranking: a.ranking)
     }
 }

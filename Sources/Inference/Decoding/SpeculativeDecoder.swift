@@ -52,6 +52,13 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     static let draftsKept = 8
 
     private var logits: [Float] = []
+    /// Embedding rows for the draft ranking: [root + candidatesConsidered][dim].
+    private var rankingRows: [Float] = []
+    /// Sees, once per step that leaves a mask group for the next one, the first mask's best
+    /// candidates and the root they will be drafted after (before any re-ranking). The token
+    /// that follows that root (the next step's first emitted token) is what they try to guess.
+    /// Used to collect data for `DraftRankingFit`.
+    public var draftObserver: ((DraftObservation) -> Void)?
 
     public init(model: LlamaModel, bita: BiTAParameters?, cache: KVCache, pool: ThreadPool,
                 policy: ShapePolicy, sampling: SamplingParameters, seed: UInt64) {
@@ -181,7 +188,14 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         if let g = tree.groupStart[current] {
             logits.withUnsafeBufferPointer { buf in
                 for i in 0..<tree.groupSize {
-                    pendingDrafts.append(SamplingParameters.topIDs(buf.baseAddress! + (g + i) * vocab, count: vocab, k: Self.draftsKept))
+                    let row = buf.baseAddress! + (g + i) * vocab
+                    if i == 0, bita?.ranking != nil || draftObserver != nil {
+                        let top = SamplingParameters.topEntries(row, count: vocab, k: DraftRanking.candidatesConsidered)
+                        draftObserver?(DraftObservation(root: self.root!, candidates: top))
+                        pendingDrafts.append(Array(rankedDrafts(top, root: self.root!).prefix(Self.draftsKept)))
+                    } else {
+                        pendingDrafts.append(SamplingParameters.topIDs(row, count: vocab, k: Self.draftsKept))
+                    }
                 }
             }
         }
@@ -200,6 +214,31 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         return StepResult(tokens: emitted, candidatesByDepth: candidates, acceptedRankByDepth: acceptedRank,
                           rows: rows, milliseconds: ms)
     }
+}
+
+extension SpeculativeDecoder {
+    /// The first mask's candidates in the order they are drafted: re-ranked by `root` when the
+    /// adapter has a draft ranking, else as they came.
+    func rankedDrafts(_ top: [(id: Int32, logit: Float)], root: Int32) -> [Int32] {
+        guard let ranking = bita?.ranking else { return top.map(\.id) }
+        let dim = model.config.dim
+        if rankingRows.count < (top.count + 1) * dim { rankingRows = [Float](repeating: 0, count: (top.count + 1) * dim) }
+        return rankingRows.withUnsafeMutableBufferPointer { rows in
+            let base = rows.baseAddress!
+            model.embedding(of: root, into: base)
+            for (i, c) in top.enumerated() { model.embedding(of: c.id, into: base + (i + 1) * dim) }
+            let w = ranking.query(rootEmbedding: base)
+            return ranking.ranked(top, embeddings: base + dim, query: w)
+        }
+    }
+}
+
+/// What the first mask token of the group a step ended on proposed, and after which root.
+public struct DraftObservation: Sendable {
+    /// The next step's root: the token the candidates will be drafted after.
+    public var root: Int32
+    /// The mask's best candidates with their logits, best first.
+    public var candidates: [(id: Int32, logit: Float)]
 }
 
 public enum DecoderError: Error, CustomStringConvertible, Equatable {

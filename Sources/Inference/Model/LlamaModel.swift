@@ -25,6 +25,12 @@ public final class LlamaModel: Sendable {
         try self.init(file: try GGUFFile(path: path))
     }
 
+    /// Token `t`'s input embedding row, [dim] floats, exactly as the forward pass reads it.
+    public func embedding(of t: Int32, into out: UnsafeMutablePointer<Float>) {
+        precondition(t >= 0 && Int(t) < config.vocabSize, "token id \(t) out of range")
+        weights.tokenEmbedding.dequantizeRow(Int(t), into: out)
+    }
+
     public func makeCache(capacity: Int? = nil) -> KVCache {
         KVCache(layerCount: config.layerCount, kvDim: config.kvDim, capacity: capacity ?? config.contextLength)
     }

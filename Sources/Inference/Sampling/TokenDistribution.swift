@@ -35,18 +35,23 @@ public struct SamplingParameters: Sendable, Hashable, Codable {
 
     /// The k highest logits' ids, best first (ties: lower id first).
     public static func topIDs(_ logits: UnsafePointer<Float>, count: Int, k: Int) -> [Int32] {
+        topEntries(logits, count: count, k: k).map(\.id)
+    }
+
+    /// The k largest logits with their ids, largest first (ties: lower id first).
+    public static func topEntries(_ logits: UnsafePointer<Float>, count: Int, k: Int) -> [(id: Int32, logit: Float)] {
         guard k > 0 else { return [] }
-        var best: [(Float, Int32)] = []
+        var best: [(id: Int32, logit: Float)] = []
         best.reserveCapacity(k + 1)
         for i in 0..<count {
             let v = logits[i]
-            if best.count == k, let last = best.last, !(v > last.0) { continue }
+            if best.count == k, let last = best.last, !(v > last.logit) { continue }
             var j = best.count
-            while j > 0 && v > best[j - 1].0 { j -= 1 }
-            best.insert((v, Int32(i)), at: j)
+            while j > 0 && v > best[j - 1].logit { j -= 1 }
+            best.insert((Int32(i), v), at: j)
             if best.count > k { best.removeLast() }
         }
-        return best.map(\.1)
+        return best
     }
 
     /// Applies temperature, then top-k, then softmax, then top-p, and renormalises.

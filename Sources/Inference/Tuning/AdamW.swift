@@ -21,17 +21,27 @@ struct AdamW {
 
     mutating func apply(_ gradients: AdapterTensors<Float>, to parameters: AdapterTensors<Float>, learningRate: Double) {
         updates += 1
+        for (((p, g), m), v) in zip(zip(zip(parameters.buffers, gradients.buffers), firstMoment.buffers), secondMoment.buffers) {
+            Self.update(p.pointer, gradients: g.pointer, firstMoment: m.pointer, secondMoment: v.pointer, count: p.count,
+                        learningRate: learningRate, updates: updates, beta1: beta1, beta2: beta2, epsilon: epsilon,
+                        weightDecay: weightDecay)
+        }
+    }
+
+    /// One AdamW update of `count` parameters with their gradients and moments, at the bias
+    /// correction of `updates` (already counted for this step).
+    static func update(_ pp: UnsafeMutablePointer<Float>, gradients gp: UnsafePointer<Float>,
+                       firstMoment mp: UnsafeMutablePointer<Float>, secondMoment vp: UnsafeMutablePointer<Float>, count: Int,
+                       learningRate: Double, updates: Int, beta1: Double = 0.9, beta2: Double = 0.999,
+                       epsilon: Double = 1e-8, weightDecay: Double = 0) {
         let c1 = Float(1 - pow(beta1, Double(updates))), c2 = Float(1 - pow(beta2, Double(updates)))
         let b1 = Float(beta1), b2 = Float(beta2), eps = Float(epsilon), lr = Float(learningRate), wd = Float(weightDecay)
-        for (((p, g), m), v) in zip(zip(zip(parameters.buffers, gradients.buffers), firstMoment.buffers), secondMoment.buffers) {
-            let pp = p.pointer, gp = g.pointer, mp = m.pointer, vp = v.pointer
-            for i in 0..<p.count {
-                let gi = gp[i]
-                mp[i] = b1 * mp[i] + (1 - b1) * gi
-                vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                let mHat = mp[i] / c1, vHat = vp[i] / c2
-                pp[i] -= lr * (mHat / (vHat.squareRoot() + eps) + wd * pp[i])
-            }
+        for i in 0..<count {
+            let gi = gp[i]
+            mp[i] = b1 * mp[i] + (1 - b1) * gi
+            vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+            let mHat = mp[i] / c1, vHat = vp[i] / c2
+            pp[i] -= lr * (mHat / (vHat.squareRoot() + eps) + wd * pp[i])
         }
     }
 }
