@@ -35,10 +35,10 @@ static inline int32_t load_i32(const int8_t *p) {
 }
 
 // acc + sum over groups of 4 bytes of w (unsigned) * x (signed); exact while pairs fit int16.
-#define DOT_AVX2(acc, w, x) _mm256_add_epi32((acc), _mm256_madd_epi16(_mm256_maddubs_epi16((w), (x)), _mm256_set1_epi16(1)))
 #define DOT_AVXVNNI(acc, w, x) _mm256_dpbusd_avx_epi32((acc), (w), (x))
 
-// One panel times columns [j0, j0 + NC). SIGNED8: 8-bit codes used through the sign trick.
+// One panel times columns [j0, j0 + NC) with AVX-VNNI. SIGNED8: 8-bit codes used through the
+// sign trick, as in the AVX2 twin below.
 #define DEFINE_PANEL_COLUMNS(NAME, TARGET, DOT)                                                    \
 static inline __attribute__((always_inline)) TARGET                                                \
 void NAME(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uint8_t *panel, int32_t j0,   \
@@ -118,8 +118,114 @@ void NAME(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uint8_t *pan
     }                                                                                              \
 }
 
-DEFINE_PANEL_COLUMNS(panel_columns_avx2, AVX2_TARGET, DOT_AVX2)
 DEFINE_PANEL_COLUMNS(panel_columns_avxvnni, AVXVNNI_TARGET, DOT_AVXVNNI)
+
+// The AVX2 twin, ordered for 16 vector registers: each activation group is broadcast once per
+// block and column and used on both half-panels (8 rows each) at once, each 32-byte weight load
+// is used for every column right away (not kept as 16 unpacked registers per block, which
+// spilled, as did broadcasts hoisted out of a per-half loop), and codes of at most 5 bits add
+// their vpmaddubsw pairs in int16 before one vpmaddwd widens them: a pair is at most
+// 2 x 31 x 127 = 7874 (4-bit: 2 x 15 x 127 = 3810), so four groups of 5-bit codes or all eight
+// groups of 4-bit codes fit int16 exactly. The integer sums, and every float operation after
+// them, are those of the kernel above, so the results keep their bits.
+#define AVX2_COLUMNS 4
+static inline __attribute__((always_inline)) AVX2_TARGET
+void panel_columns_avx2(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uint8_t *panel, int32_t j0,
+                        const int NC, const int U4, const int HAS_MIN, const int SIGNED8,
+                        float *y, int64_t ldy, int64_t rowBase, int64_t validRows) {
+    const int32_t nb = w->blocks;
+    const int32_t codeBytes = U4 ? 256 : 512;
+    const uint16_t *dh = (const uint16_t *)(panel + (int64_t)nb * codeBytes);
+    const uint16_t *mh = dh + 16 * (int64_t)nb;
+    const int32_t offset = SIGNED8 ? 0 : w->offset;
+    const __m256i low4 = _mm256_set1_epi8(0x0F);
+    const __m256i flip = _mm256_set1_epi8((char)0x80);
+    const __m256i ones = _mm256_set1_epi16(1);
+    const __m256 magicFloat = _mm256_set1_ps(MAGIC_FLOAT);
+    __m256 acc[MAX_COLUMNS][2];
+    for (int j = 0; j < NC; j++) acc[j][0] = acc[j][1] = _mm256_setzero_ps();
+    for (int32_t b = 0; b < nb; b++) {
+        const uint8_t *codes = panel + (int64_t)b * codeBytes;
+        prefetch_ahead(w, panel, b);
+        const int8_t *xb[MAX_COLUMNS];
+        for (int j = 0; j < NC; j++) xb[j] = x->q + (int64_t)(j0 + j) * x->qStride + 32 * b;
+        __m256i s[MAX_COLUMNS][2], s16[MAX_COLUMNS][2];
+        if (U4) {
+            for (int p = 0; p < 4; p++) {
+                const __m256i v0 = _mm256_loadu_si256((const __m256i *)(codes + 64 * p));
+                const __m256i v1 = _mm256_loadu_si256((const __m256i *)(codes + 64 * p + 32));
+                // low nibbles: group p; high nibbles: group p + 4; per half h = 0, 1
+                const __m256i lo0 = _mm256_and_si256(v0, low4), hi0 = _mm256_and_si256(_mm256_srli_epi16(v0, 4), low4);
+                const __m256i lo1 = _mm256_and_si256(v1, low4), hi1 = _mm256_and_si256(_mm256_srli_epi16(v1, 4), low4);
+                for (int j = 0; j < NC; j++) {
+                    const __m256i xl = _mm256_set1_epi32(load_i32(xb[j] + 4 * p));
+                    const __m256i xh = _mm256_set1_epi32(load_i32(xb[j] + 4 * (p + 4)));
+                    const __m256i t0 = _mm256_add_epi16(_mm256_maddubs_epi16(lo0, xl), _mm256_maddubs_epi16(hi0, xh));
+                    const __m256i t1 = _mm256_add_epi16(_mm256_maddubs_epi16(lo1, xl), _mm256_maddubs_epi16(hi1, xh));
+                    s16[j][0] = p == 0 ? t0 : _mm256_add_epi16(s16[j][0], t0);
+                    s16[j][1] = p == 0 ? t1 : _mm256_add_epi16(s16[j][1], t1);
+                }
+            }
+            for (int j = 0; j < NC; j++)
+                for (int h = 0; h < 2; h++) s[j][h] = _mm256_madd_epi16(s16[j][h], ones);
+        } else if (SIGNED8) {
+            for (int g = 0; g < 8; g++) {
+                const __m256i q0 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(codes + 64 * g)), flip);
+                const __m256i q1 = _mm256_xor_si256(_mm256_loadu_si256((const __m256i *)(codes + 64 * g + 32)), flip);
+                const __m256i a0 = _mm256_abs_epi8(q0), a1 = _mm256_abs_epi8(q1);
+                for (int j = 0; j < NC; j++) {
+                    const __m256i xv = _mm256_set1_epi32(load_i32(xb[j] + 4 * g));
+                    const __m256i t0 = _mm256_madd_epi16(_mm256_maddubs_epi16(a0, _mm256_sign_epi8(xv, q0)), ones);
+                    const __m256i t1 = _mm256_madd_epi16(_mm256_maddubs_epi16(a1, _mm256_sign_epi8(xv, q1)), ones);
+                    s[j][0] = g == 0 ? t0 : _mm256_add_epi32(s[j][0], t0);
+                    s[j][1] = g == 0 ? t1 : _mm256_add_epi32(s[j][1], t1);
+                }
+            }
+        } else {
+            for (int g0 = 0; g0 < 8; g0 += 4) {
+                for (int g = g0; g < g0 + 4; g++) {
+                    const __m256i v0 = _mm256_loadu_si256((const __m256i *)(codes + 64 * g));
+                    const __m256i v1 = _mm256_loadu_si256((const __m256i *)(codes + 64 * g + 32));
+                    for (int j = 0; j < NC; j++) {
+                        const __m256i xv = _mm256_set1_epi32(load_i32(xb[j] + 4 * g));
+                        const __m256i t0 = _mm256_maddubs_epi16(v0, xv), t1 = _mm256_maddubs_epi16(v1, xv);
+                        s16[j][0] = g == g0 ? t0 : _mm256_add_epi16(s16[j][0], t0);
+                        s16[j][1] = g == g0 ? t1 : _mm256_add_epi16(s16[j][1], t1);
+                    }
+                }
+                for (int j = 0; j < NC; j++)
+                    for (int h = 0; h < 2; h++) {
+                        const __m256i t = _mm256_madd_epi16(s16[j][h], ones);
+                        s[j][h] = g0 == 0 ? t : _mm256_add_epi32(s[j][h], t);
+                    }
+            }
+        }
+        for (int h = 0; h < 2; h++) {
+            const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(dh + 16 * b + 8 * h)));
+            const __m256 m = HAS_MIN ? _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(mh + 16 * b + 8 * h)))
+                                     : _mm256_setzero_ps();
+            for (int j = 0; j < NC; j++) {
+                const int64_t blk = (int64_t)(j0 + j) * x->blockStride + b;
+                const __m256i si = _mm256_add_epi32(s[j][h], _mm256_set1_epi32(MAGIC_INT - offset * x->sum[blk]));
+                const __m256 isum = _mm256_sub_ps(_mm256_castsi256_ps(si), magicFloat);
+                acc[j][h] = _mm256_fmadd_ps(isum, _mm256_mul_ps(d, _mm256_set1_ps(x->scale[blk])), acc[j][h]);
+                if (HAS_MIN) acc[j][h] = _mm256_fmadd_ps(m, _mm256_set1_ps(x->scaledSum[blk]), acc[j][h]);
+            }
+        }
+    }
+    for (int j = 0; j < NC; j++) {
+        float *out = y + (int64_t)(j0 + j) * ldy + rowBase;
+        if (validRows >= 16) {
+            _mm256_storeu_ps(out, acc[j][0]);
+            _mm256_storeu_ps(out + 8, acc[j][1]);
+        } else {
+            float tmp[16];
+            _mm256_storeu_ps(tmp, acc[j][0]);
+            _mm256_storeu_ps(tmp + 8, acc[j][1]);
+            for (int64_t r = 0; r < validRows; r++) out[r] = tmp[r];
+        }
+    }
+}
 
 typedef void (*panel_fn)(const BitaPanelMatrix *, const BitaInt8Columns *, const uint8_t *, int32_t,
                          float *, int64_t, int64_t, int64_t);
@@ -141,13 +247,13 @@ typedef void (*panel_fn)(const BitaPanelMatrix *, const BitaInt8Columns *, const
 DEFINE_ALL(avx2, AVX2_TARGET)
 DEFINE_ALL(avxvnni, AVXVNNI_TARGET)
 
-static void run(const panel_fn *fns, const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+static void run(const panel_fn *fns, int32_t maxColumns, const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                 int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy) {
     for (int64_t p = panelBegin; p < panelEnd; p++) {
         const uint8_t *panel = w->panels + p * w->panelBytes;
         const int64_t rowBase = 16 * p;
         const int64_t validRows = rows - rowBase < 16 ? rows - rowBase : 16;
-        const int32_t groups = (n + MAX_COLUMNS - 1) / MAX_COLUMNS;
+        const int32_t groups = (n + maxColumns - 1) / maxColumns;
         for (int32_t g = 0, j0 = 0; g < groups; g++) {
             const int32_t nc = (n - j0 + (groups - g) - 1) / (groups - g);
             fns[nc - 1](w, x, panel, j0, y, ldy, rowBase, validRows);
@@ -163,12 +269,12 @@ static void run(const panel_fn *fns, const BitaPanelMatrix *w, const BitaInt8Col
 
 void bita_int8_panels_avx2(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                            int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy) {
-    run(SELECT(avx2), w, x, n, panelBegin, panelEnd, rows, y, ldy);
+    run(SELECT(avx2), AVX2_COLUMNS, w, x, n, panelBegin, panelEnd, rows, y, ldy);
 }
 
 void bita_int8_panels_avxvnni(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                               int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy) {
-    run(SELECT(avxvnni), w, x, n, panelBegin, panelEnd, rows, y, ldy);
+    run(SELECT(avxvnni), MAX_COLUMNS, w, x, n, panelBegin, panelEnd, rows, y, ldy);
 }
 
 #else

@@ -76,6 +76,14 @@ float bita_attention_scores64_avx512(const float *q, const float *keys, int64_t 
 void bita_attention_values64_avx512(const float *p, float inv, const float *values, int64_t stride, int64_t count,
                                     float *out);
 
+/// The same two kernels for AVX2 machines (8 keys at a time), bit-identical to the AVX-512 ones
+/// and the Swift reference. Require bita_cpu_has_avx2_fma_f16c().
+int bita_cpu_has_avx2_fma_f16c(void);
+float bita_attention_scores64_avx2(const float *q, const float *keys, int64_t stride, int64_t count, float scale,
+                                   float *scores);
+void bita_attention_values64_avx2(const float *p, float inv, const float *values, int64_t stride, int64_t count,
+                                  float *out);
+
 /// Processors this process may run on (affinity mask), at least 1.
 int bita_active_cpu_count(void);
 

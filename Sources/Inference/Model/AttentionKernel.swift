@@ -17,10 +17,15 @@ import CKernels
 /// then a value update) was the largest per-row cost of a BiTA step after the matmuls. For
 /// 64-element heads on AVX-512 machines, `bita_attention_scores64_avx512` folds sixteen keys'
 /// dot products together (same additions, fewer instructions) and the value loop runs in
-/// registers; the plain Swift loops below are the reference twins and the path everywhere else.
+/// registers; AVX2 machines have the same kernels eight keys at a time (`attention_avx2.c`). The
+/// plain Swift loops below are the reference twins and the path everywhere else.
 /// `AttentionKernelTests` pins them bit for bit.
 enum AttentionKernel {
-    static let vectorized = bita_cpu_has_avx512f() != 0
+    /// Which C kernel runs for 64-element heads.
+    enum Backend { case avx512, avx2, none }
+    static let backend: Backend = bita_cpu_has_avx512f() != 0 ? .avx512 : bita_cpu_has_avx2_fma_f16c() != 0 ? .avx2 : .none
+    /// Whether a C kernel exists on this machine (otherwise the reference loops run).
+    static let vectorized = backend != .none
 
     /// Attention of one head; see the type comment. `scores` needs room for every key.
     /// `useKernel: false` runs the reference loops (for tests).
@@ -42,8 +47,10 @@ enum AttentionKernel {
         out.update(repeating: 0, count: headDim)
         var t = 0
         runs { _, values, n in
-            if fast {
+            if fast && backend == .avx512 {
                 bita_attention_values64_avx512(s + t, inv, values, Int64(stride), Int64(n), out)
+            } else if fast {
+                bita_attention_values64_avx2(s + t, inv, values, Int64(stride), Int64(n), out)
             } else {
                 accumulateReference(probabilities: s + t, inverseSum: inv, values: values, stride: stride, count: n,
                                     headDim: headDim, into: out)
@@ -59,7 +66,11 @@ enum AttentionKernel {
                        headDim: Int, scale: Float, into s: UnsafeMutablePointer<Float>,
                        useKernel: Bool = vectorized) -> Float {
         if useKernel && headDim == 64 {
-            return bita_attention_scores64_avx512(q, keys, Int64(stride), Int64(count), scale, s)
+            switch backend {
+            case .avx512: return bita_attention_scores64_avx512(q, keys, Int64(stride), Int64(count), scale, s)
+            case .avx2: return bita_attention_scores64_avx2(q, keys, Int64(stride), Int64(count), scale, s)
+            case .none: break
+            }
         }
         return scoresReference(query: q, keys: keys, stride: stride, count: count, headDim: headDim, scale: scale, into: s)
     }
