@@ -64,13 +64,17 @@ public final class Engine: Sendable {
         return measured
     }
 
-    /// Validation accuracy per depth recorded by the tuner, used as the chooser's prior.
+    /// Validation accuracy per depth recorded by the tuner, used as the chooser's prior; at
+    /// depth 1 the ranked drafts' held-out accuracy when the adapter has a draft ranking.
     var acceptancePrior: [Double]? {
         guard let info = adapter?.trainingInfo else { return nil }
         var out: [Double] = []
         for d in 1...max(1, adapter?.maskCount ?? 1) {
             guard let v = info["bita.train.val_top1_depth\(d)"]?.floatValue else { break }
             out.append(Double(v))
+        }
+        if adapter?.ranking != nil, let ranked = info["bita.train.rank_heldout_top1"]?.floatValue, !out.isEmpty {
+            out[0] = Double(ranked)
         }
         return out.isEmpty ? nil : out
     }
