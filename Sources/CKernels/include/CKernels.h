@@ -122,6 +122,9 @@ int bita_cpu_has_avx512f(void);
 void bita_exp_offset_avx512(float *p, int64_t count, float offset);
 /// gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i] for i < count. Requires bita_cpu_has_avx512f().
 void bita_silu_mul_avx512(float *gate, const float *up, int64_t count);
+/// The same two on AVX2 machines (bita_cpu_has_avx2_fma_f16c()), four lanes at a time, same bits.
+void bita_exp_offset_avx2(float *p, int64_t count, float offset);
+void bita_silu_mul_avx2(float *gate, const float *up, int64_t count);
 
 #ifdef __cplusplus
 }

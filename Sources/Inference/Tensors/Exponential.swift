@@ -15,17 +15,22 @@ import Foundation
 /// then one rounding to Float. Same bits, so no logit anywhere changes (every comparison with
 /// llama.cpp and between decoding modes stays as it was). A Swift SIMD version of the same
 /// steps compiled to per-lane loops and generic calls and measured no faster than `expf`, hence
-/// the C kernel. Other CPUs take the plain loops below, which are also the reference twins;
+/// the C kernel; AVX2 machines have its twin four lanes at a time (`exponential_avx2.c`). Other
+/// CPUs take the plain loops below, which are also the reference twins;
 /// `ExponentialTests` pins the kernel to them on millions of inputs and the special cases.
 enum Exponential {
-    static let vectorized = bita_cpu_has_avx512f() != 0
+    /// Which C kernel runs.
+    enum Backend { case avx512, avx2, none }
+    static let backend: Backend = bita_cpu_has_avx512f() != 0 ? .avx512 : bita_cpu_has_avx2_fma_f16c() != 0 ? .avx2 : .none
+    static let vectorized = backend != .none
 
     /// p[i] = expf(p[i] - offset) for i in 0..<count (the subtraction in Float).
     @inline(__always)
     static func exponentiate(_ p: UnsafeMutablePointer<Float>, count: Int, subtracting offset: Float) {
-        if vectorized {
-            bita_exp_offset_avx512(p, Int64(count), offset)
-        } else {
+        switch backend {
+        case .avx512: bita_exp_offset_avx512(p, Int64(count), offset)
+        case .avx2: bita_exp_offset_avx2(p, Int64(count), offset)
+        case .none:
             exponentiateReference(p, count: count, subtracting: offset)
         }
     }
@@ -44,9 +49,10 @@ enum Exponential {
     /// gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i]: SiLU(gate) * up.
     @inline(__always)
     static func siluTimes(_ gate: UnsafeMutablePointer<Float>, _ up: UnsafePointer<Float>, count: Int) {
-        if vectorized {
-            bita_silu_mul_avx512(gate, up, Int64(count))
-        } else {
+        switch backend {
+        case .avx512: bita_silu_mul_avx512(gate, up, Int64(count))
+        case .avx2: bita_silu_mul_avx2(gate, up, Int64(count))
+        case .none:
             siluTimesReference(gate, up, count: count)
         }
     }
