@@ -207,7 +207,7 @@ import Glibc
         #expect(r.status == 0, "\(r.stderr)")
         let adapterPart = String(r.stdout[try #require(r.stdout.range(of: "\nadapter ")).lowerBound...])
         let expected = [
-            ("prompt tokens", "P = 16 per layer"), ("mask tokens", "k = 3"), ("parameters", "5,312"),
+            ("prompt tokens", "P = 16 per layer"), ("mask tokens", "k = 3"), ("draft ranking", "none"), ("parameters", "5,312"),
             ("base model", "stories260K (llama, 5 layers, dim 64, kv dim 32)"), ("base fingerprint", fp.description),
             ("matches model", "yes"), ("bita.train.steps", "0"), ("bita.train.seed", "77"),
         ]

@@ -246,6 +246,8 @@ struct AdapterReport: Codable {
     var fileBytes: Int?
     var promptCount: Int
     var maskCount: Int
+    /// Rank of the draft ranking (rank_root / rank_next), nil when the adapter has none.
+    var draftRankingRank: Int?
     var parameters: Int
     var base: Base
     /// `bita.train.*` metadata, rendered as text.
@@ -259,6 +261,7 @@ struct AdapterReport: Codable {
         fileBytes = FileIdentity.current(of: path)?.size
         promptCount = a.promptCount
         maskCount = a.maskCount
+        draftRankingRank = a.ranking?.rank
         parameters = a.parameterCount
         base = Base(name: a.base.name, architecture: a.base.architecture, layers: a.base.layerCount, dim: a.base.dim,
                     kvDim: a.base.kvDim, fingerprint: a.base.fingerprint.description)
@@ -270,6 +273,7 @@ struct AdapterReport: Codable {
         if let fileBytes { out.append(("file", "\(grouped(fileBytes)) bytes (\(mebibytes(fileBytes)))")) }
         out.append(("prompt tokens", "P = \(promptCount) per layer"))
         out.append(("mask tokens", "k = \(maskCount)"))
+        out.append(("draft ranking", draftRankingRank.map { "rank \($0): first-mask drafts re-ordered by their root" } ?? "none"))
         out.append(("parameters", grouped(parameters)))
         out.append(("base model", "\(base.name) (\(base.architecture), \(base.layers) layers, dim \(base.dim), kv dim \(base.kvDim))"))
         out.append(("base fingerprint", base.fingerprint))
