@@ -10,17 +10,7 @@
 
 #define EXP2_TARGET __attribute__((target("avx2,fma,f16c")))
 
-// Bits of 2^(i/32) minus i << 47, as in exponential_avx512.c.
-static const long long exp2_table[32] = {
-    0x3FF0000000000000, 0x3FEFD9B0D3158574, 0x3FEFB5586CF9890F, 0x3FEF9301D0125B51,
-    0x3FEF72B83C7D517B, 0x3FEF54873168B9AA, 0x3FEF387A6E756238, 0x3FEF1E9DF51FDEE1,
-    0x3FEF06FE0A31B715, 0x3FEEF1A7373AA9CB, 0x3FEEDEA64C123422, 0x3FEECE086061892D,
-    0x3FEEBFDAD5362A27, 0x3FEEB42B569D4F82, 0x3FEEAB07DD485429, 0x3FEEA47EB03A5585,
-    0x3FEEA09E667F3BCD, 0x3FEE9F75E8EC5F74, 0x3FEEA11473EB0187, 0x3FEEA589994CCE13,
-    0x3FEEACE5422AA0DB, 0x3FEEB737B0CDC5E5, 0x3FEEC49182A3F090, 0x3FEED503B23E255D,
-    0x3FEEE89F995AD3AD, 0x3FEEFF76F2FB5E47, 0x3FEF199BDD85529C, 0x3FEF3720DCEF9069,
-    0x3FEF5818DCFBA487, 0x3FEF7C97337B9B5F, 0x3FEFA4AFA2A490DA, 0x3FEFD0765B6E4540,
-};
+#include "exp_table.h"
 
 static inline __attribute__((always_inline)) EXP2_TARGET __m128 exp4(__m128 x) {
     // |x| >= 88 (magnitude bits >= 0x42B00000) or NaN: expf's own special cases.
@@ -37,7 +27,7 @@ static inline __attribute__((always_inline)) EXP2_TARGET __m128 exp4(__m128 x) {
     const __m256i k = _mm256_castpd_si256(shifted);
     const __m256d r = _mm256_sub_pd(z, _mm256_sub_pd(shifted, shift));
     const __m256i idx = _mm256_and_si256(k, _mm256_set1_epi64x(31));
-    const __m256i t = _mm256_i64gather_epi64(exp2_table, idx, 8);
+    const __m256i t = _mm256_i64gather_epi64((const long long *)exp_table, idx, 8);
     const __m256d s = _mm256_castsi256_pd(_mm256_add_epi64(t, _mm256_slli_epi64(k, 47)));
     const __m256d cubic = _mm256_fmadd_pd(_mm256_set1_pd(0x1.c6af84b912394p-5 / (32.0 * 32.0 * 32.0)), r,
                                           _mm256_set1_pd(0x1.ebfce50fac4f3p-3 / (32.0 * 32.0)));
