@@ -34,7 +34,7 @@ static inline int32_t load_i32(const int8_t *p) {
     return v;
 }
 
-// acc + sum over groups of 4 bytes of w (unsigned) * x (signed); exact while pairs fit int16.
+// acc + sum over groups of 4 bytes of w (unsigned) * x (signed), in int32 (no int16 pairs).
 #define DOT_AVXVNNI(acc, w, x) _mm256_dpbusd_avx_epi32((acc), (w), (x))
 
 // One panel times columns [j0, j0 + NC) with AVX-VNNI. SIGNED8: 8-bit codes used through the
@@ -128,7 +128,6 @@ DEFINE_PANEL_COLUMNS(panel_columns_avxvnni, AVXVNNI_TARGET, DOT_AVXVNNI)
 // 2 x 31 x 127 = 7874 (4-bit: 2 x 15 x 127 = 3810), so four groups of 5-bit codes or all eight
 // groups of 4-bit codes fit int16 exactly. The integer sums, and every float operation after
 // them, are those of the kernel above, so the results keep their bits.
-#define AVX2_COLUMNS 4
 static inline __attribute__((always_inline)) AVX2_TARGET
 void panel_columns_avx2(const BitaPanelMatrix *w, const BitaInt8Columns *x, const uint8_t *panel, int32_t j0,
                         const int NC, const int U4, const int HAS_MIN, const int SIGNED8,
@@ -247,13 +246,13 @@ typedef void (*panel_fn)(const BitaPanelMatrix *, const BitaInt8Columns *, const
 DEFINE_ALL(avx2, AVX2_TARGET)
 DEFINE_ALL(avxvnni, AVXVNNI_TARGET)
 
-static void run(const panel_fn *fns, int32_t maxColumns, const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
+static void run(const panel_fn *fns, const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                 int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy) {
     for (int64_t p = panelBegin; p < panelEnd; p++) {
         const uint8_t *panel = w->panels + p * w->panelBytes;
         const int64_t rowBase = 16 * p;
         const int64_t validRows = rows - rowBase < 16 ? rows - rowBase : 16;
-        const int32_t groups = (n + maxColumns - 1) / maxColumns;
+        const int32_t groups = (n + MAX_COLUMNS - 1) / MAX_COLUMNS;
         for (int32_t g = 0, j0 = 0; g < groups; g++) {
             const int32_t nc = (n - j0 + (groups - g) - 1) / (groups - g);
             fns[nc - 1](w, x, panel, j0, y, ldy, rowBase, validRows);
@@ -269,12 +268,12 @@ static void run(const panel_fn *fns, int32_t maxColumns, const BitaPanelMatrix *
 
 void bita_int8_panels_avx2(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                            int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy) {
-    run(SELECT(avx2), AVX2_COLUMNS, w, x, n, panelBegin, panelEnd, rows, y, ldy);
+    run(SELECT(avx2), w, x, n, panelBegin, panelEnd, rows, y, ldy);
 }
 
 void bita_int8_panels_avxvnni(const BitaPanelMatrix *w, const BitaInt8Columns *x, int32_t n,
                               int64_t panelBegin, int64_t panelEnd, int64_t rows, float *y, int64_t ldy) {
-    run(SELECT(avxvnni), MAX_COLUMNS, w, x, n, panelBegin, panelEnd, rows, y, ldy);
+    run(SELECT(avxvnni), w, x, n, panelBegin, panelEnd, rows, y, ldy);
 }
 
 #else

@@ -32,7 +32,6 @@ public struct DraftRankingFit {
     public let dim: Int
     /// [vocab][dim]: the model's input embedding rows as Float.
     let table: [Float]
-    let vocab: Int
 
     public init(model: LlamaModel) {
         let d = model.config.dim, n = model.config.vocabSize
@@ -41,7 +40,6 @@ public struct DraftRankingFit {
             for id in 0..<n { model.embedding(of: Int32(id), into: b.baseAddress! + id * d) }
         }
         dim = d
-        vocab = n
         table = t
     }
 
@@ -50,7 +48,6 @@ public struct DraftRankingFit {
         precondition(dim > 0 && table.count % dim == 0)
         self.dim = dim
         self.table = table
-        vocab = table.count / dim
     }
 
     /// The drafted order's accuracy; `ranking` nil measures the mask's own order. Uses the
