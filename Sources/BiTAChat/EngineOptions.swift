@@ -16,7 +16,7 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "Decoding mode: bita (draft and verify) or ar (one token per step). Default: bita when an adapter is found.")
     var mode: DecodingMode?
 
-    @Option(name: .long, help: "BiTA tree shape: 'auto' (chosen from measured costs), 'ar', or candidates per depth like '1,1,1' or '3,2,1/g3'.")
+    @Option(name: .long, help: "BiTA tree shape: 'auto' (chosen from measured costs), 'ar', or candidates per depth like '1,1,1' or '3,2,1/g3'; '/lean' (e.g. '1/g1/lean') puts the mask group only on the deepest draft.")
     var tree: String = "auto"
 
     @Option(name: .long, help: "Worker threads (default: all cores).")

@@ -9,7 +9,7 @@ import Testing
 /// - with the committed trained adapter, whose drafts are often accepted at several depths;
 /// - and on stories260K with a random adapter.
 /// Fixed shapes force drafting on every step (an adaptive chooser could back off to plain
-/// steps and verify nothing); one prompt in four uses the adaptive chooser the app uses.
+/// steps and verify nothing); one prompt in six uses the adaptive chooser the app uses.
 @Suite struct LosslessBenchPromptsTests {
     struct Prompt: Decodable, Sendable { var id: String; var category: String; var turns: [String]; var system: String? }
 
@@ -37,6 +37,8 @@ import Testing
         return [.fixed(try TreeShape(parsing: "1/g1", maskCount: maskCount)),
                 .fixed(try TreeShape(parsing: "1,1/g2", maskCount: maskCount)),
                 .fixed(try TreeShape(parsing: "2,1,1/g3", maskCount: maskCount)),
+                .fixed(try TreeShape(parsing: "1/g1/lean", maskCount: maskCount)),
+                .fixed(try TreeShape(parsing: "2,1/g2/lean", maskCount: maskCount)),
                 .adaptive(optimistic)]
     }
 

@@ -32,7 +32,7 @@ import Testing
     @Test func storiesRandomAdapterAllShapesMatchAR() throws {
         let model = try LlamaModel(path: TestModels.stories260K)
         let bita = BiTAParameters.random(config: model.config, maskCount: 3, std: 0.5, seed: 7)
-        let shapes = ["1", "4", "1,1,1", "3,2,1/g3", "2,2/g3", "16,1,1"]
+        let shapes = ["1", "4", "1,1,1", "3,2,1/g3", "2,2/g3", "16,1,1", "1/g1/lean", "3,2,1/g3/lean", "2/g3/lean"]
         for prompt in Self.storyPrompts {
             let ar = try Self.decode(model, bita: nil, policy: .autoregressive, prompt: prompt, count: 48).tokens
             for text in shapes {
@@ -50,24 +50,26 @@ import Testing
         let bita = BiTAParameters.random(config: model.config, maskCount: 3, seed: 3)
         for prompt in Self.storyPrompts {
             let ar = try Self.decode(model, bita: nil, policy: .autoregressive, prompt: prompt, count: 80).tokens
-            var rng = SeededRandom(seed: 11)
-            let shape = try TreeShape(parsing: "3,2,2/g3", maskCount: 3)
-            let result = try Self.decode(model, bita: bita, policy: .fixed(shape), prompt: prompt, count: 80, drafts: { emitted in
-                // Depth d drafts guess ar[emitted.count + d - 1] (the root is the newest emitted token).
-                (1...3).map { d in
-                    let truth = emitted.count + d - 1 < ar.count ? ar[emitted.count + d - 1] : 0
-                    let wrong = Int32(rng.next() % 508)
-                    switch rng.next() % 4 {
-                    case 0: return [wrong, truth, wrong &+ 1]        // right at rank 1
-                    case 1: return [wrong, wrong &+ 2, wrong &+ 1]    // all wrong (almost surely)
-                    default: return [truth, wrong, wrong &+ 3]        // right at rank 0
+            for text in ["3,2,2/g3", "3,2,2/g3/lean"] {
+                var rng = SeededRandom(seed: 11)
+                let shape = try TreeShape(parsing: text, maskCount: 3)
+                let result = try Self.decode(model, bita: bita, policy: .fixed(shape), prompt: prompt, count: 80, drafts: { emitted in
+                    // Depth d drafts guess ar[emitted.count + d - 1] (the root is the newest emitted token).
+                    (1...3).map { d in
+                        let truth = emitted.count + d - 1 < ar.count ? ar[emitted.count + d - 1] : 0
+                        let wrong = Int32(rng.next() % 508)
+                        switch rng.next() % 4 {
+                        case 0: return [wrong, truth, wrong &+ 1]        // right at rank 1
+                        case 1: return [wrong, wrong &+ 2, wrong &+ 1]    // all wrong (almost surely)
+                        default: return [truth, wrong, wrong &+ 3]        // right at rank 0
+                        }
                     }
-                }
-            })
-            #expect(result.tokens == ar, "prompt \(prompt)")
-            let accepted = result.steps.reduce(0) { $0 + $1.tokens.count - 1 }
-            #expect(accepted > 20, "oracle drafts should be accepted often, got \(accepted)")
-            #expect(result.steps.count < 70)
+                })
+                #expect(result.tokens == ar, "shape \(text), prompt \(prompt)")
+                let accepted = result.steps.reduce(0) { $0 + $1.tokens.count - 1 }
+                #expect(accepted > 20, "oracle drafts should be accepted often, got \(accepted)")
+                #expect(result.steps.count < 70)
+            }
         }
     }
 

@@ -54,15 +54,20 @@ import Testing
         let positions = [0, 3]
         // Drafts: the greedy continuation and runners-up, so acceptance happens often.
         let greedy = try LosslessDecodingTests.decode(model, bita: nil, policy: .autoregressive, prompt: prompt, count: 8).tokens
-        let shape = try TreeShape(parsing: "3,2,1/g3", maskCount: 3)
+        // Half the samples with a mask group on every node, half lean (one group): both layouts
+        // must leave the distribution unchanged.
+        let shapes = [try TreeShape(parsing: "3,2,1/g3", maskCount: 3), try TreeShape(parsing: "3,2,1/g3/lean", maskCount: 3)]
         let pool = ThreadPool(threads: 1)
         func histograms(bitaMode: Bool) throws -> ([[Int: Int]], Int) {
-            let decoder = SpeculativeDecoder(model: model, bita: bitaMode ? bita : nil, cache: model.makeCache(capacity: 64),
-                                             pool: pool, policy: bitaMode ? .fixed(shape) : .autoregressive,
-                                             sampling: sampling, seed: 0)
+            let decoders = shapes.map { shape in
+                SpeculativeDecoder(model: model, bita: bitaMode ? bita : nil, cache: model.makeCache(capacity: 64),
+                                   pool: pool, policy: bitaMode ? .fixed(shape) : .autoregressive,
+                                   sampling: sampling, seed: 0)
+            }
             var hist = [[Int: Int]](repeating: [:], count: positions.count)
             var accepted = 0
             for s in 0..<samples {
+                let decoder = decoders[s % 2]
                 decoder.reseed(UInt64(s) &* 7919 &+ (bitaMode ? 1 : 2))
                 try decoder.prefill(prompt)
                 var out: [Int32] = []

@@ -62,6 +62,29 @@ import Testing
         #expect(chooser.expectedTokensPerMillisecond(shape) > chooser.expectedTokensPerMillisecond(.autoregressive))
     }
 
+    /// A lean shape's rate counts the undrafted steps that follow a step ending off its spine.
+    @Test func leanShapesPayWhereRowsAreDear() throws {
+        // Extra rows dear (AVX2-like): 4 rows cost 1.6x one.
+        let dear = StepCostModel(measured: [1: 10, 2: 11, 3: 13, 4: 16, 8: 30, 16: 58, 64: 230])
+        var chooser = ShapeChooser(maskCount: 3, costModel: dear, prior: [0.5, 0.3, 0.2])
+        let lean = try TreeShape(parsing: "1/g1/lean", maskCount: 3)
+        let full = try TreeShape(parsing: "1/g1", maskCount: 3)
+        #expect(chooser.statistics.spineAcceptance(lean) == 0.5)
+        // (1.5 tokens + 0.5 undrafted steps' tokens) / (13 ms + 0.5 x 11 ms of root + mask)
+        #expect(abs(chooser.expectedTokensPerMillisecond(lean) - 2.0 / 18.5) < 1e-12)
+        #expect(abs(chooser.expectedTokensPerMillisecond(full) - 1.5 / 16) < 1e-12)
+        #expect(chooser.expectedTokensPerMillisecond(full) < chooser.expectedTokensPerMillisecond(.autoregressive))
+        let chosen = chooser.choose()
+        #expect(chosen.lean, "chose \(chosen)")
+        #expect(chooser.expectedTokensPerMillisecond(chosen) > chooser.expectedTokensPerMillisecond(.autoregressive))
+
+        // Extra rows nearly free (AVX-512 VNNI-like): a group on every node is worth its rows.
+        let cheap = StepCostModel(measured: [1: 10, 2: 10.1, 4: 10.4, 8: 11, 16: 13, 64: 40])
+        var wide = ShapeChooser(maskCount: 3, costModel: cheap, prior: [0.5, 0.3, 0.2])
+        let best = wide.choose()
+        #expect(!best.lean && best != .autoregressive, "chose \(best)")
+    }
+
     @Test func memoryCarriesStatisticsToTheNextChooser() {
         let memory = ShapeChooserMemory(maskCount: 3, costModel: Self.costs, prior: nil)
         var first = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)

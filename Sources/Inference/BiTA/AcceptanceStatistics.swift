@@ -45,6 +45,12 @@ public struct AcceptanceStatistics: Sendable {
         return accepted[d - 1][r] / offered[d - 1][r]
     }
 
+    /// Probability that every depth's top-1 draft of a shape is accepted: the step then ends on
+    /// its deepest top-1 draft (where a lean shape's mask group sits).
+    public func spineAcceptance(_ shape: TreeShape) -> Double {
+        shape.candidates.indices.reduce(1.0) { $0 * rate(depth: $1 + 1, rank: 0) }
+    }
+
     /// Expected tokens per step (accepted drafts + the bonus token) of a shape.
     public func expectedTokens(_ shape: TreeShape) -> Double {
         var total = 1.0

@@ -26,8 +26,9 @@ public struct DraftTree: Sendable, Equatable {
     public let rowCount: Int
 
     /// Builds the tree from per-depth candidate lists (best first). Depth d's candidates are
-    /// children of depth d-1's best candidate (the root for depth 1).
-    public init(base: Int, root: Int32, candidatesByDepth: [[Int32]], groupSize: Int) {
+    /// children of depth d-1's best candidate (the root for depth 1). `lean`: only the deepest
+    /// best candidate (the root without candidates) gets a mask group.
+    public init(base: Int, root: Int32, candidatesByDepth: [[Int32]], groupSize: Int, lean: Bool = false) {
         self.base = base
         self.root = root
         self.groupSize = groupSize
@@ -45,8 +46,8 @@ public struct DraftTree: Sendable, Equatable {
         self.nodes = nodes
         var starts: [Int?] = []
         var next = 1 + nodes.count
-        for _ in 0...nodes.count {
-            if groupSize > 0 { starts.append(next); next += groupSize } else { starts.append(nil) }
+        for row in 0...nodes.count {
+            if groupSize > 0 && (!lean || row == parentRow) { starts.append(next); next += groupSize } else { starts.append(nil) }
         }
         groupStart = starts
         rowCount = next

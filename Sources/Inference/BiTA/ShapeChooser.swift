@@ -1,6 +1,6 @@
 /// Picks each step's tree shape to maximise expected tokens per second:
 /// expectedTokens(shape) / cost(rows(shape)), over chains-with-alternatives up to the adapter's
-/// mask count. When plain decoding wins it decodes plainly, but every `exploreEvery` steps (up
+/// mask count, each with a mask group per node or lean (one group, see `TreeShape`). When plain decoding wins it decodes plainly, but every `exploreEvery` steps (up
 /// to 4x that while explorations keep failing) it runs the best drafting shape for two steps
 /// (one to draft, one to verify) so the statistics can notice when drafts start paying.
 public struct ShapeChooser: Sendable {
@@ -31,9 +31,11 @@ public struct ShapeChooser: Sendable {
         exploreInterval = exploreEvery
         var all: [TreeShape] = []
         func extend(_ prefix: [Int]) {
-            if !prefix.isEmpty, let s = try? TreeShape(candidates: prefix, groupSize: prefix.count, maskCount: maskCount),
-               s.rowCount <= maxRows {
-                all.append(s)
+            for lean in [false, true] where !prefix.isEmpty {
+                if let s = try? TreeShape(candidates: prefix, groupSize: prefix.count, lean: lean, maskCount: maskCount),
+                   s.rowCount <= maxRows {
+                    all.append(s)
+                }
             }
             guard prefix.count < maskCount else { return }
             for c in 1...(prefix.last ?? maxCandidates) { extend(prefix + [c]) }
@@ -42,8 +44,18 @@ public struct ShapeChooser: Sendable {
         shapes = all
     }
 
+    /// Long-run tokens per millisecond of decoding with shape `s` on every step.
+    ///
+    /// A lean shape alternates between two kinds of step: with drafts (`rowCount` rows), and,
+    /// after a step whose deepest top-1 draft was not accepted (no mask group on the accepted
+    /// path), one without (root + mask group: 1 + groupSize rows, one token). With q the chance
+    /// of a drafted step ending without a group, a drafted step is followed by q undrafted ones
+    /// on average, so the rate is (E + q) / (cost(rows) + q cost(1 + groupSize)).
     public func expectedTokensPerMillisecond(_ s: TreeShape) -> Double {
-        statistics.expectedTokens(s) / costModel.cost(s.rowCount)
+        let tokens = statistics.expectedTokens(s)
+        guard s.lean else { return tokens / costModel.cost(s.rowCount) }
+        let q = 1 - statistics.spineAcceptance(s)
+        return (tokens + q) / (costModel.cost(s.rowCount) + q * costModel.cost(1 + s.groupSize))
     }
 
     /// The best drafting shape by the current model.

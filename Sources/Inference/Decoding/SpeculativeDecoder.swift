@@ -128,7 +128,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
             candidates.append(Array(pendingDrafts[d].prefix(c)))
         }
         let base = cache.count
-        let tree = DraftTree(base: base, root: root, candidatesByDepth: candidates, groupSize: groupSize)
+        let tree = DraftTree(base: base, root: root, candidatesByDepth: candidates, groupSize: groupSize, lean: shape.lean)
         guard base + tree.rowCount <= cache.capacity else {
             throw .contextFull(needed: base + tree.rowCount, capacity: cache.capacity)
         }
