@@ -49,6 +49,17 @@ def ours_summary(rows, cats):
     return out
 
 
+def step_mix(rows):
+    """Share of BiTA steps per forward-pass row count, e.g. {"1": 0.4, "3": 0.6} (older result
+    files without `stepsByRows` give {})."""
+    counts = {}
+    for r in rows:
+        for k, n in r["bita"].get("stepsByRows", {}).items():
+            counts[int(k)] = counts.get(int(k), 0) + n
+    total = sum(counts.values())
+    return {str(k): round(counts[k] / total, 3) for k in sorted(counts)} if total else {}
+
+
 def ratio(a, b):
     return round(a / b, 3) if a and b else None
 
@@ -167,6 +178,7 @@ def main():
             "prefill_512": {"llamacpp_tokens_per_second": pt["prefill_512"]["tokens_per_second"],
                             "ours_tokens_per_second": round(o["prefill"]["tokensPerSecond"], 1),
                             "ratio": ratio(o["prefill"]["tokensPerSecond"], pt["prefill_512"]["tokens_per_second"])},
+            "bita_steps_by_rows": step_mix(o["rows"]),
             "cost_curve": {"n": list(range(1, 65)), "llamacpp": pt["cost_curve"]["relative"],
                            "ours": [round(x, 3) for x in o["costCurve"]]},
         }
@@ -188,6 +200,9 @@ def main():
             print(f"  {cat:<16}{f(d['llamacpp_ar'], 9)}{f(d['ours_ar'], 9)}{f(d['ours_bita'], 11)}"
                   f"{f(d['tau'], 7, '{:.2f}')}{f(d['ours_ar_vs_llamacpp'], 9, '{:.2f}x')}"
                   f"{f(d['bita_vs_llamacpp'], 11, '{:.2f}x')}{f(d['bita_vs_ours_ar'], 9, '{:.2f}x')}   {d['identical']}")
+        if s["bita_steps_by_rows"]:
+            print("  BiTA steps by rows per pass: " + ", ".join(
+                f"{k} {'row' if k == '1' else 'rows'} {v:.0%}" for k, v in s["bita_steps_by_rows"].items()))
         pf = s["prefill_512"]
         print(f"  prefill 512: llama.cpp {pf['llamacpp_tokens_per_second']:.0f} tok/s, ours "
               f"{pf['ours_tokens_per_second']:.0f} tok/s ({pf['ratio']:.2f}x)")
