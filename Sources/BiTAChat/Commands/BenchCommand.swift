@@ -63,12 +63,12 @@ struct BenchCommand: AsyncParsableCommand {
         // llama.cpp's side keeps one context): its KV cache pages stay resident, so an answer
         // does not pay for faulting in and zeroing fresh ones (12 prompts: 34.9k -> 25.4k page
         // faults in the whole run; tokens/s unchanged within the noise).
-        let arDecoder = engine.makeDecoder(mode: .ar, tree: nil, sampling: SamplingParameters(), seed: 0)
+        let arDecoder = bitaOnly ? nil : engine.makeDecoder(mode: .ar, tree: nil, sampling: SamplingParameters(), seed: 0)
         let bitaDecoder = engine.makeDecoder(mode: .bita, tree: loaded.tree, sampling: SamplingParameters(), seed: 0)
         var rows: [BenchRow] = []
         for (i, p) in set.enumerated() {
             if !json { printError("[\(i + 1)/\(set.count)] \(p.id)") }
-            let ar = bitaOnly ? nil : try run(p, engine: engine, decoder: arDecoder, mode: .ar, tree: nil)
+            let ar = try arDecoder.map { try run(p, engine: engine, decoder: $0, mode: .ar, tree: nil) }
             let bita = try run(p, engine: engine, decoder: bitaDecoder, mode: .bita, tree: loaded.tree)
             rows.append(BenchRow(id: p.id, category: p.category, ar: ar, bita: bita,
                                  identical: ar.map { $0.tokens == bita.tokens }))
