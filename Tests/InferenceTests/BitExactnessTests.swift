@@ -41,8 +41,12 @@ import Testing
         let p = 4
         let pk = (0..<c.layerCount).map { _ in (0..<(p * c.kvDim)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
         let pv = (0..<c.layerCount).map { _ in (0..<(p * c.kvDim)).map { _ in Float(Int(rng.next() % 2001) - 1000) / 500 } }
-        let pkPtrs = pk.map { a in let b = UnsafeMutablePointer<Float>.allocate(capacity: a.count); b.initialize(from: a, count: a.count); return UnsafePointer(b) }
-        let pvPtrs = pv.map { a in let b = UnsafeMutablePointer<Float>.allocate(capacity: a.count); b.initialize(from: a, count: a.count); return UnsafePointer(b) }
+        func half(_ a: [Float]) -> UnsafePointer<KVElement> {
+            let b = UnsafeMutablePointer<KVElement>.allocate(capacity: a.count)
+            b.initialize(from: a.map { KVElement($0) }, count: a.count)
+            return UnsafePointer(b)
+        }
+        let pkPtrs = pk.map(half), pvPtrs = pv.map(half)
         defer { (pkPtrs + pvPtrs).forEach { UnsafeMutablePointer(mutating: $0).deallocate() } }
         let promptKV = PromptKV(count: p, keys: pkPtrs, values: pvPtrs)
         let prefix: [Int32] = (0..<9).map { _ in Int32(rng.next() % UInt64(c.vocabSize)) }

@@ -64,25 +64,20 @@ void bita_int8_panels_avx512vnni(const BitaPanelMatrix *w, const BitaInt8Columns
                                  int64_t panelBegin, int64_t panelEnd, int64_t rows,
                                  float *y, int64_t ldy);
 
-// Attention for 64-element heads (see Sources/Inference/Model/AttentionKernel.swift).
-
-/// scores[t] = dot(q, keys + t * stride) * scale for t < count, each dot in attentionDot's order
-/// (16 lanes of fused multiply-adds, lanes folded pairwise). Returns the largest score that is
-/// not NaN (-infinity if none). Requires bita_cpu_has_avx512f().
-float bita_attention_scores64_avx512(const float *q, const float *keys, int64_t stride, int64_t count, float scale,
-                                     float *scores);
-/// For t < count in order: w = half(p[t] * inv); out[e] = out[e] + w * values[t * stride + e] for
-/// e < 64, a rounded product then a rounded add. Requires bita_cpu_has_avx512f().
-void bita_attention_values64_avx512(const float *p, float inv, const float *values, int64_t stride, int64_t count,
-                                    float *out);
-
-/// The same two kernels for AVX2 machines (8 keys at a time), bit-identical to the AVX-512 ones
-/// and the Swift reference. Require bita_cpu_has_avx2_fma_f16c().
+// Attention for 64-element heads over the binary16 KV cache (see
+// Sources/Inference/Model/AttentionKernel.swift). Keys and values are IEEE binary16 bit patterns,
+// `stride` is in elements between consecutive keys. Require bita_cpu_has_avx2_fma_f16c().
 int bita_cpu_has_avx2_fma_f16c(void);
-float bita_attention_scores64_avx2(const float *q, const float *keys, int64_t stride, int64_t count, float scale,
-                                   float *scores);
-void bita_attention_values64_avx2(const float *p, float inv, const float *values, int64_t stride, int64_t count,
-                                  float *out);
+
+/// scores[t] = dot(q, float(keys + t * stride)) * scale for t < count, each dot in attentionDot's
+/// order (16 lanes of fused multiply-adds, lanes folded pairwise). Returns the largest score that
+/// is not NaN (-infinity if none).
+float bita_attention_scores64_f16_avx2(const float *q, const uint16_t *keys, int64_t stride, int64_t count,
+                                       float scale, float *scores);
+/// For t < count in order: w = half(p[t] * inv); out[e] = out[e] + w * float(values[t * stride + e])
+/// for e < 64, a rounded product then a rounded add.
+void bita_attention_values64_f16_avx2(const float *p, float inv, const uint16_t *values, int64_t stride,
+                                      int64_t count, float *out);
 
 /// Processors this process may run on (affinity mask), at least 1.
 int bita_active_cpu_count(void);

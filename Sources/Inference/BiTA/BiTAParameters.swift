@@ -1,6 +1,8 @@
 /// The learned parts BiTA adds to a frozen model, in the layout the forward pass reads:
 /// per-layer prompt keys/values [promptCount, kvDim] (no RoPE) and maskCount input embeddings
-/// [maskCount, dim]. Owns its memory; `promptKV` and `maskEmbeddings` point into it.
+/// [maskCount, dim]. Owns its memory; `promptKV` and `maskEmbeddings` point into it. The prompt
+/// keys and values are held as binary16 (`KVElement`, nearest even), the precision at which
+/// attention reads every key and value.
 public final class BiTAParameters: @unchecked Sendable {
     // @unchecked: immutable after init.
     public let promptCount: Int
@@ -9,8 +11,8 @@ public final class BiTAParameters: @unchecked Sendable {
     public let dim: Int
     /// Re-ordering of the first mask's drafts by their root, when the adapter has one.
     public let ranking: DraftRanking?
-    private let keyStorage: [UnsafeMutablePointer<Float>]
-    private let valueStorage: [UnsafeMutablePointer<Float>]
+    private let keyStorage: [UnsafeMutablePointer<KVElement>]
+    private let valueStorage: [UnsafeMutablePointer<KVElement>]
     private let maskStorage: UnsafeMutablePointer<Float>
 
     /// - Parameters: promptKeys/promptValues: [layer][promptCount * kvDim]; maskEmbeddings: [maskCount * dim].
@@ -31,8 +33,13 @@ public final class BiTAParameters: @unchecked Sendable {
             p.initialize(from: a, count: a.count)
             return p
         }
-        keyStorage = promptKeys.map(copy)
-        valueStorage = promptValues.map(copy)
+        func copyHalf(_ a: [Float]) -> UnsafeMutablePointer<KVElement> {
+            let p = allocateCacheLineAligned(KVElement.self, count: a.count)
+            for (i, x) in a.enumerated() { (p + i).initialize(to: KVElement(x)) }
+            return p
+        }
+        keyStorage = promptKeys.map(copyHalf)
+        valueStorage = promptValues.map(copyHalf)
         maskStorage = copy(maskEmbeddings)
     }
 

@@ -34,3 +34,27 @@ func attentionDotReference(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
     for e in 0..<count { s += a[e] * b[e] }
     return s
 }
+
+/// `attentionDot` of a Float query and a binary16 key (the KV cache's element type): the key is
+/// widened to Float (exact), then the same lanes, folds and tail order as the Float version, so
+/// the result is the bits `attentionDot` gives the same key stored as Float.
+@inline(__always)
+func attentionDot(_ a: UnsafePointer<Float>, _ b: UnsafePointer<KVElement>, count: Int) -> Float {
+    var acc = SIMD16<Float>(repeating: 0)
+    var e = 0
+    while e + 16 <= count {
+        let x = UnsafeRawPointer(a + e).loadUnaligned(as: SIMD16<Float>.self)
+        let y = SIMD16<Float>(UnsafeRawPointer(b + e).loadUnaligned(as: SIMD16<KVElement>.self))
+        acc = acc.addingProduct(x, y)
+        e += 16
+    }
+    let a8 = acc.lowHalf + acc.highHalf
+    let a4 = a8.lowHalf + a8.highHalf
+    let a2 = a4.lowHalf + a4.highHalf
+    var s = a2[0] + a2[1]
+    while e < count {
+        s += a[e] * Float(b[e])
+        e += 1
+    }
+    return s
+}

@@ -39,12 +39,13 @@ public struct ForwardBatch: Sendable {
     }
 }
 
-/// Per-layer extra K/V rows (BiTA prompt tokens), no RoPE: keys[layer][p * kvDim + c].
+/// Per-layer extra K/V rows (BiTA prompt tokens), no RoPE: keys[layer][p * kvDim + c], binary16
+/// like the KV cache (attention reads them as one more run of the same keys).
 public struct PromptKV: @unchecked Sendable {
     public let count: Int
-    public let keys: [UnsafePointer<Float>]
-    public let values: [UnsafePointer<Float>]
-    public init(count: Int, keys: [UnsafePointer<Float>], values: [UnsafePointer<Float>]) {
+    public let keys: [UnsafePointer<KVElement>]
+    public let values: [UnsafePointer<KVElement>]
+    public init(count: Int, keys: [UnsafePointer<KVElement>], values: [UnsafePointer<KVElement>]) {
         self.count = count; self.keys = keys; self.values = values
     }
 }

@@ -1,8 +1,14 @@
+/// The element type of stored keys and values: IEEE binary16. The forward pass rounds every key
+/// and value to binary16 before attention uses it (as llama.cpp's default F16 cache does), so
+/// storing binary16 loses nothing, and attention reads half the bytes of a Float cache.
+public typealias KVElement = Float16
+
 /// Keys and values of every processed row, per layer, preallocated for `capacity` rows.
 /// Keys are stored after RoPE. Rows are kept in sequence order; BiTA's draft and mask rows are
 /// appended by a step and then dropped or compacted to the accepted path.
 ///
-/// Layout per layer: keys[row * kvDim + c], values[row * kvDim + c], Float.
+/// Layout per layer: keys[row * kvDim + c], values[row * kvDim + c], binary16 (`KVElement`),
+/// 2 bytes per element: 2 * 2 * kvDim bytes per row and layer.
 public final class KVCache: @unchecked Sendable {
     // @unchecked: mutated only by the decoder that owns it, never shared across tasks at once.
     public let layerCount: Int
@@ -13,16 +19,16 @@ public final class KVCache: @unchecked Sendable {
     /// Position id of each row in use (RoPE position).
     public private(set) var positions: [Int]
 
-    let keys: [UnsafeMutablePointer<Float>]
-    let values: [UnsafeMutablePointer<Float>]
+    let keys: [UnsafeMutablePointer<KVElement>]
+    let values: [UnsafeMutablePointer<KVElement>]
 
     public init(layerCount: Int, kvDim: Int, capacity: Int) {
         self.layerCount = layerCount
         self.kvDim = kvDim
         self.capacity = capacity
         // Large allocations are mmap-backed: pages stay non-resident until rows are written.
-        keys = (0..<layerCount).map { _ in allocateCacheLineAligned(floats: capacity * kvDim) }
-        values = (0..<layerCount).map { _ in allocateCacheLineAligned(floats: capacity * kvDim) }
+        keys = (0..<layerCount).map { _ in allocateCacheLineAligned(KVElement.self, count: capacity * kvDim) }
+        values = (0..<layerCount).map { _ in allocateCacheLineAligned(KVElement.self, count: capacity * kvDim) }
         positions = []
         positions.reserveCapacity(capacity)
     }
@@ -79,4 +85,12 @@ public final class KVCache: @unchecked Sendable {
 func allocateCacheLineAligned(floats: Int) -> UnsafeMutablePointer<Float> {
     UnsafeMutableRawPointer.allocate(byteCount: max(floats, 1) * MemoryLayout<Float>.stride, alignment: 64)
         .bindMemory(to: Float.self, capacity: max(floats, 1))
+}
+
+/// `count` uninitialized elements of `type` starting on a 64-byte boundary; free with
+/// `UnsafeMutableRawPointer(p).deallocate()`. With binary16 keys a 64-element head row is 128
+/// bytes, two whole cache lines.
+func allocateCacheLineAligned<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
+    UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
+        .bindMemory(to: T.self, capacity: max(count, 1))
 }

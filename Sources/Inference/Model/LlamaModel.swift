@@ -104,8 +104,8 @@ public final class LlamaModel: Sendable {
         let ck = cache.keys[l] + row * kvDim, cv = cache.values[l] + row * kvDim
         let k = state.k + i * kvDim, v = state.v + i * kvDim, q = state.q + i * dim
         for e in 0..<kvDim {
-            ck[e] = roundedToHalfPrecision(k[e])
-            cv[e] = roundedToHalfPrecision(v[e])
+            ck[e] = KVElement(k[e])
+            cv[e] = KVElement(v[e])
         }
         for e in 0..<dim { q[e] = roundedToHalfPrecision(q[e]) }
     }

@@ -35,8 +35,11 @@ extension ContextKV where T == Float {
             i += piece.count
         }
         for l in 0..<c.layerCount {
-            keys[l].pointer.update(from: cache.keys[l], count: tokens.count * c.kvDim)
-            values[l].pointer.update(from: cache.values[l], count: tokens.count * c.kvDim)
+            let k = keys[l].pointer, v = values[l].pointer, ck = cache.keys[l], cv = cache.values[l]
+            for i in 0..<(tokens.count * c.kvDim) {
+                k[i] = Float(ck[i])
+                v[i] = Float(cv[i])
+            }
         }
     }
 }
