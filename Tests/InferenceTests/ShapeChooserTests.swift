@@ -104,7 +104,8 @@ import Testing
         for _ in 0..<50 { timed.observe(rows: 4, milliseconds: 30) }
         let later = ShapeChooser(maskCount: 3, costModel: Self.costs, prior: nil, memory: memory)
         #expect(later.costModel.cost(4) > 29)
-        #expect(later.costModel.cost(1) == 10)
+        // Steps ~2.2x slower than calibrated also say the machine is slower: other sizes follow.
+        #expect(later.costModel.cost(1) > 15)
     }
 }
 
@@ -128,5 +129,55 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir).count == 1)
         let second = StepCostCalibration.cached(model: model, fingerprint: fingerprint, pool: pool, directory: dir)
         #expect(first.milliseconds == second.milliseconds, "the second call must read the cached curve")
+    }
+}
+
+/// The online cost model: sizes that are not being run follow the machine's speed, one stalled
+/// step cannot swing it, and curves cached before the speed factor still load.
+@Suite struct StepCostModelTests {
+    static let calibrated = StepCostModel(measured: [1: 10, 2: 10.5, 3: 12, 4: 14])
+
+    @Test func observedSizeConverges() {
+        var m = Self.calibrated
+        for _ in 0..<100 { m.observe(rows: 3, milliseconds: 9) }
+        #expect(abs(m.cost(3) - 9) < 0.05)
+        for _ in 0..<100 { m.observe(rows: 1, milliseconds: 8) }
+        #expect(abs(m.cost(1) - 8) < 0.05)
+        #expect(abs(m.cost(3) - 9) < 9 * 0.1)  // moved with the speed, not pinned
+    }
+
+    @Test func driftReachesSizesNotRun() {
+        // The machine becomes 1.5x slower while only three-row steps run (a decoder that always
+        // drafts): the one-row cost it compares against must rise too, most of the way.
+        var m = Self.calibrated
+        for _ in 0..<200 { m.observe(rows: 3, milliseconds: 18) }
+        #expect(abs(m.cost(3) - 18) < 0.1)
+        #expect(m.cost(1) > 13.5 && m.cost(1) < 15.5, "cost(1) \(m.cost(1))")
+        // And back: 1.5x faster again, seen only through one-row steps.
+        for _ in 0..<200 { m.observe(rows: 1, milliseconds: 10) }
+        #expect(m.cost(3) < 15, "cost(3) \(m.cost(3))")
+    }
+
+    @Test func oneStalledStepMovesLittle() {
+        var m = Self.calibrated
+        m.observe(rows: 2, milliseconds: 1000)  // descheduled for a second
+        #expect(m.cost(1) <= 11 + 1e-9)
+        #expect(m.cost(2) < 10.5 * 1.2)
+        m.observe(rows: 2, milliseconds: 1e-3)
+        #expect(m.cost(1) > 9)
+        var unchanged = Self.calibrated
+        for bad in [0, -1, .nan, .infinity] { unchanged.observe(rows: 2, milliseconds: bad) }
+        unchanged.observe(rows: 0, milliseconds: 5)
+        #expect(unchanged.cost(2) == 10.5 && unchanged.speed == 1)
+    }
+
+    @Test func cachedCurvesWithoutSpeedStillLoad() throws {
+        let legacy = Data(#"{"milliseconds":[4,5,6]}"#.utf8)
+        let m = try JSONDecoder().decode(StepCostModel.self, from: legacy)
+        #expect(m.speed == 1 && m.cost(2) == 5)
+        var moved = m
+        moved.observe(rows: 1, milliseconds: 8)
+        let again = try JSONDecoder().decode(StepCostModel.self, from: JSONEncoder().encode(moved))
+        #expect(again.cost(1) == moved.cost(1) && again.cost(3) == moved.cost(3))
     }
 }
