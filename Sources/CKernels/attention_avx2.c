@@ -13,7 +13,9 @@
 //   level 4  even + odd lanes               -> 8 scores      (1 add)
 // Keys are fed in the order the tree emits them (slot f holds key SLOT_KEY[f]), so the scores
 // come out in key order. The running maximum is a vector max: `maxps` returns its second
-// operand when the first is NaN, so NaN never wins, as in the reference.
+// operand when the first is NaN, so NaN never wins, as in the reference. (When the largest score
+// is zero the sign of the returned zero may differ from the reference's first-found one; every
+// score minus either zero is the same value, so the softmax is unchanged.)
 //
 // Values. out[e] += w_t * v_t[e] in key order, a rounded product then a rounded add (never a
 // fused multiply-add: the reference does not fuse), with w_t = half(p_t * inv) rounded eight at

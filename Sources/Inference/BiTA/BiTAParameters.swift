@@ -29,7 +29,7 @@ public final class BiTAParameters: @unchecked Sendable {
         self.dim = dim
         self.ranking = ranking
         func copy(_ a: [Float]) -> UnsafeMutablePointer<Float> {
-            let p = allocateCacheLineAligned(floats: a.count)
+            let p = allocateCacheLineAligned(Float.self, count: a.count)
             p.initialize(from: a, count: a.count)
             return p
         }

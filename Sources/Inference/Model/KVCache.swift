@@ -78,18 +78,11 @@ public final class KVCache: @unchecked Sendable {
     public func reset() { truncate(to: 0) }
 }
 
-/// `floats` uninitialized Floats starting on a 64-byte boundary; free with
-/// `UnsafeMutableRawPointer(p).deallocate()`. Key and value rows (a multiple of 16 floats per
-/// head) then never straddle cache lines: attention's 64-byte loads measured ~1.5x slower on the
-/// default 16-byte-aligned buffers (KernelBenchmarkTests.attentionPerRow, 0.86 -> 0.58 ms).
-func allocateCacheLineAligned(floats: Int) -> UnsafeMutablePointer<Float> {
-    UnsafeMutableRawPointer.allocate(byteCount: max(floats, 1) * MemoryLayout<Float>.stride, alignment: 64)
-        .bindMemory(to: Float.self, capacity: max(floats, 1))
-}
-
 /// `count` uninitialized elements of `type` starting on a 64-byte boundary; free with
-/// `UnsafeMutableRawPointer(p).deallocate()`. With binary16 keys a 64-element head row is 128
-/// bytes, two whole cache lines.
+/// `UnsafeMutableRawPointer(p).deallocate()`. Key and value rows (a multiple of 16 elements per
+/// head) then never straddle cache lines: attention's 64-byte loads measured ~1.5x slower on the
+/// default 16-byte-aligned buffers (KernelBenchmarkTests.attentionPerRow, 0.86 -> 0.58 ms, when
+/// the cache held Floats).
 func allocateCacheLineAligned<T>(_ type: T.Type, count: Int) -> UnsafeMutablePointer<T> {
     UnsafeMutableRawPointer.allocate(byteCount: max(count, 1) * MemoryLayout<T>.stride, alignment: 64)
         .bindMemory(to: T.self, capacity: max(count, 1))
