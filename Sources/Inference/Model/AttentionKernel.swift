@@ -38,7 +38,7 @@ enum AttentionKernel {
                        scores s: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>,
                        useKernel: Bool = vectorized,
                        runs: ((_ keys: UnsafePointer<KVElement>, _ values: UnsafePointer<KVElement>, _ count: Int) -> Void) -> Void) {
-        let fast = useKernel && headDim == 64
+        let fast = useKernel && headDim == 64 && backend == .avx2
         var count = 0
         var m = -Float.infinity
         runs { keys, _, n in
