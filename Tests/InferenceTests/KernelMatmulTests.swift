@@ -114,6 +114,19 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
         }
     }
 
+    /// The task split of an int8 panel job: one task with one thread; one contiguous range per
+    /// thread for decode-sized steps; a few per thread for prefill-sized ones; never more tasks
+    /// than panels.
+    @Test func panelTaskSplit() {
+        #expect(panelTaskCount(panels: 36, columns: 1, threads: 1) == 1)
+        #expect(panelTaskCount(panels: 36, columns: 512, threads: 1) == 1)
+        #expect(panelTaskCount(panels: 36, columns: 1, threads: 2) == 2)
+        #expect(panelTaskCount(panels: 36, columns: onePiecePerThreadColumns, threads: 2) == 2)
+        #expect(panelTaskCount(panels: 36, columns: onePiecePerThreadColumns + 1, threads: 2) == 8)
+        #expect(panelTaskCount(panels: 5, columns: 512, threads: 2) == 5)
+        #expect(panelTaskCount(panels: 1, columns: 1, threads: 4) == 1)
+    }
+
     /// Several matrices on the same columns in one job (the engine's q/k/v and gate/up) give
     /// the bits of one call per matrix, whatever the split of the job's panels over tasks; a
     /// float matrix in the set takes the one-call-per-matrix path.
@@ -121,11 +134,12 @@ private func firstMismatch(_ a: [Float], _ b: [Float]) -> Int? {
     func sharedInputMatmulsMatchSeparateCalls(_ types: [GGMLType]) throws {
         let cols = 96
         let cases = try types.enumerated().map { i, type in
-            // 5 + 2 + 4 panels: with two threads' 8 tasks, one task spans matrices 1 and 2.
+            // 5 + 2 + 4 panels: with two threads, one task per thread (n <= 64: 6 + 5 panels)
+            // spans matrices 0 and 1, and with 8 tasks (n = 70) one spans matrices 1 and 2.
             try Case(type, rows: [72, 21, 53][i], cols: cols, seed: 900 + UInt64(i))
         }
         var random = TestRandom(seed: 31)
-        for n in [1, 3, 9] {
+        for n in [1, 3, 9, 70] {
             let x = random.activations(n * cols)
             for pool in Self.pools {
                 var separate: [[Float]] = []
