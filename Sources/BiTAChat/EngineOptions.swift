@@ -19,6 +19,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: "BiTA tree shape: 'auto' (chosen from measured costs), 'ar', or candidates per depth like '1,1,1' or '3,2,1/g3'; '/lean' (e.g. '1/g1/lean') puts the mask group only on the deepest draft.")
     var tree: String = "auto"
 
+    @Flag(name: .long, help: "Draft from the mask tokens only. By default, with '--tree auto', a step whose last few tokens already occurred earlier in the conversation may instead verify the tokens that followed them there (chosen when it is expected to confirm more tokens per millisecond); the output is the same either way.")
+    var noContextDrafts = false
+
     @Option(name: .long, help: "Worker threads (default: all cores).")
     var threads: Int?
 
@@ -41,11 +44,11 @@ struct EngineOptions: ParsableArguments {
     /// Loads model and adapter and settles the mode, with user-facing errors.
     func load() throws -> Loaded {
         try Self.load(model: model, adapter: adapter, noAdapter: noAdapter, mode: mode, tree: tree,
-                      threads: threads, context: context)
+                      threads: threads, context: context, contextDrafts: !noContextDrafts)
     }
 
     static func load(model: String?, adapter: String?, noAdapter: Bool, mode: DecodingMode?, tree: String,
-                     threads: Int?, context: Int?) throws -> Loaded {
+                     threads: Int?, context: Int?, contextDrafts: Bool = true) throws -> Loaded {
         let located: ModelLocator.Located
         do { located = try ModelLocator().locate(explicit: model) } catch { throw UserFacingError("\(error)") }
         var adapterPath = adapter
@@ -70,7 +73,8 @@ struct EngineOptions: ParsableArguments {
         let engine: Engine
         do {
             engine = try Engine(modelPath: located.path, adapter: choice,
-                                threads: threads ?? ThreadPool.activeProcessorCount, contextLength: context)
+                                threads: threads ?? ThreadPool.activeProcessorCount, contextLength: context,
+                                contextDrafts: contextDrafts)
         } catch {
             throw UserFacingError("\(error)")
         }

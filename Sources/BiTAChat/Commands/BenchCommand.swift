@@ -112,6 +112,10 @@ struct BenchCommand: AsyncParsableCommand {
                 let step = try decoder.step()
                 result.steps += 1
                 result.stepsByRows[String(step.rows), default: 0] += 1
+                let drafts = step.tokens.filter { $0.origin.draftDepth != nil }.count
+                result.draftsAccepted += drafts
+                if step.contextDraftsOffered > 0 { result.contextSteps += 1 }
+                result.contextDraftsAccepted += step.contextDraftsAccepted
                 for t in step.tokens {
                     if engine.tokenizer.isEndOfTurn(t.id) { break decoding }
                     answer.append(t.id)
@@ -193,9 +197,15 @@ struct BenchRun: Codable {
     /// often the shape chooser decoded plainly (1 row) and which drafted shapes it ran.
     var stepsByRows: [String: Int] = [:]
     var milliseconds = 0.0
+    /// Accepted drafts (before the answer was cut at the token limit), and of those the ones
+    /// read from the context (`ContextLookup`) rather than drafted by the mask tokens; steps
+    /// that ran a context chain.
+    var draftsAccepted = 0
+    var contextDraftsAccepted = 0
+    var contextSteps = 0
     var tokensPerSecond: Double { milliseconds > 0 ? Double(tokens.count) / milliseconds * 1000 : 0 }
     var tau: Double { steps > 0 ? Double(tokens.count) / Double(steps) : 0 }
-    enum CodingKeys: String, CodingKey { case tokens, steps, stepsByRows, milliseconds }
+    enum CodingKeys: String, CodingKey { case tokens, steps, stepsByRows, milliseconds, draftsAccepted, contextDraftsAccepted, contextSteps }
 }
 
 struct BenchRow: Codable {
@@ -251,6 +261,7 @@ struct BenchReport: Codable {
         }
         lines.append("")
         lines.append("BiTA steps by rows per pass: " + Self.stepMix(rows.map(\.bita)))
+        lines.append(Self.draftSources(rows.map(\.bita)))
         lines.append(String(format: "prefill: %d tokens in %.1f ms (best of 7; median %.1f ms), %.0f tokens/s",
                             prefill.tokens, prefill.bestMilliseconds, prefill.medianMilliseconds, prefill.tokensPerSecond))
         lines.append("cost(n)/cost(1): " + [1, 2, 4, 8, 16, 32, 64].map { "n=\($0) \(String(format: "%.2f", costCurve[$0 - 1]))" }.joined(separator: "  "))
@@ -268,6 +279,17 @@ extension BenchReport {
         return counts.keys.sorted().map { r in
             "\(r) \(r == 1 ? "row" : "rows") " + String(format: "%.0f%%", 100 * Double(counts[r]!) / Double(total))
         }.joined(separator: ", ")
+    }
+}
+
+extension BenchReport {
+    /// "accepted drafts: 1234 from mask tokens, 567 from the context (312 context steps of 2000)".
+    static func draftSources(_ runs: [BenchRun]) -> String {
+        let all = runs.reduce(0) { $0 + $1.draftsAccepted }
+        let context = runs.reduce(0) { $0 + $1.contextDraftsAccepted }
+        let steps = runs.reduce(0) { $0 + $1.steps }
+        let contextSteps = runs.reduce(0) { $0 + $1.contextSteps }
+        return "accepted drafts: \(all - context) from mask tokens, \(context) from the context (\(contextSteps) of \(steps) steps ran a context chain)"
     }
 }
 

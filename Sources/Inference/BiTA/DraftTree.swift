@@ -53,6 +53,20 @@ public struct DraftTree: Sendable, Equatable {
         rowCount = next
     }
 
+    /// A single chain of drafts hanging off the root (drafts read from the context, see
+    /// `ContextLookup`), with one mask group of `groupSize` rows on the chain's last draft (on the
+    /// root when the chain is empty).
+    public init(base: Int, root: Int32, chain: [Int32], groupSize: Int) {
+        self.base = base
+        self.root = root
+        self.groupSize = groupSize
+        nodes = chain.enumerated().map { Node(token: $1, parent: $0, depth: $0 + 1, rank: 0) }
+        var starts = [Int?](repeating: nil, count: chain.count + 1)
+        if groupSize > 0 { starts[chain.count] = 1 + chain.count }
+        groupStart = starts
+        rowCount = 1 + chain.count + groupSize
+    }
+
     public func depth(ofRow row: Int) -> Int { row == 0 ? 0 : nodes[row - 1].depth }
     public func parent(ofRow row: Int) -> Int? { row == 0 ? nil : nodes[row - 1].parent }
     public func token(ofRow row: Int) -> Int32 { row == 0 ? root : nodes[row - 1].token }

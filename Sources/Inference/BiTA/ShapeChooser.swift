@@ -5,6 +5,8 @@
 /// (one to draft, one to verify) so the statistics can notice when drafts start paying.
 public struct ShapeChooser: Sendable {
     public private(set) var statistics: AcceptanceStatistics
+    /// Acceptance of drafts read from the context (see `contextChainLength`).
+    public private(set) var contextStatistics: ContextDraftStatistics
     public var costModel: StepCostModel
     public let shapes: [TreeShape]
     public let exploreEvery: Int
@@ -25,6 +27,7 @@ public struct ShapeChooser: Sendable {
                 memory: ShapeChooserMemory? = nil) {
         let remembered = memory?.snapshot
         statistics = remembered?.statistics ?? AcceptanceStatistics(maxDepth: maskCount, prior: prior)
+        contextStatistics = remembered?.contextStatistics ?? ContextDraftStatistics()
         self.costModel = remembered?.costModel ?? costModel
         self.memory = memory
         self.exploreEvery = exploreEvery
@@ -82,6 +85,30 @@ public struct ShapeChooser: Sendable {
         return .autoregressive
     }
 
+    /// How many of `available` context drafts (proposed after a suffix match of `match` tokens)
+    /// to run this step instead of the mask tokens' tree; 0 keeps the tree. Compares expected
+    /// tokens per millisecond: a chain of L drafts costs a pass of 1 + L rows; the tree's rate is
+    /// its best shape's (or plain decoding's), or plain decoding's when no mask drafts are
+    /// pending (after a context chain, or a step whose mask group was not on the accepted path).
+    public func contextChainLength(match: Int, available: Int, maskDraftsPending: Bool) -> Int {
+        guard available >= 1 else { return 0 }
+        var treeRate = expectedTokensPerMillisecond(.autoregressive)
+        if maskDraftsPending { treeRate = max(treeRate, expectedTokensPerMillisecond(bestDraftingShape)) }
+        var best = 0
+        var bestRate = treeRate
+        for length in 1...available {
+            let rate = contextStatistics.expectedTokens(match: match, length: length) / costModel.cost(1 + length)
+            if rate > bestRate { best = length; bestRate = rate }
+        }
+        return best
+    }
+
+    /// Records a verified context chain (see `ContextDraftStatistics.record`).
+    public mutating func recordContext(match: Int, offered: Int, accepted: Int) {
+        contextStatistics.record(match: match, offered: offered, accepted: accepted)
+        memory?.recordContext(match: match, offered: offered, accepted: accepted)
+    }
+
     public mutating func record(depth: Int, candidates: Int, acceptedRank: Int?) {
         statistics.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank)
         memory?.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank)
@@ -103,18 +130,24 @@ public struct ShapeChooser: Sendable {
 public final class ShapeChooserMemory: Sendable {
     public struct Snapshot: Sendable {
         public var statistics: AcceptanceStatistics
+        public var contextStatistics: ContextDraftStatistics
         public var costModel: StepCostModel
     }
     private let state: Locked<Snapshot>
 
     public init(maskCount: Int, costModel: StepCostModel, prior: [Double]?) {
-        state = Locked(Snapshot(statistics: AcceptanceStatistics(maxDepth: maskCount, prior: prior), costModel: costModel))
+        state = Locked(Snapshot(statistics: AcceptanceStatistics(maxDepth: maskCount, prior: prior),
+                                contextStatistics: ContextDraftStatistics(), costModel: costModel))
     }
 
     public var snapshot: Snapshot { state.withLock { $0 } }
 
     func record(depth: Int, candidates: Int, acceptedRank: Int?) {
         state.withLock { $0.statistics.record(depth: depth, candidates: candidates, acceptedRank: acceptedRank) }
+    }
+
+    func recordContext(match: Int, offered: Int, accepted: Int) {
+        state.withLock { $0.contextStatistics.record(match: match, offered: offered, accepted: accepted) }
     }
 
     func observe(rows: Int, milliseconds: Double) {

@@ -19,6 +19,10 @@ public struct StepResult: Sendable {
     public var acceptedRankByDepth: [Int?]
     public var rows: Int
     public var milliseconds: Double
+    /// Drafts of this step that were read from the context (`ContextLookup`) instead of the
+    /// mask tokens: how many the tree held, and how many verification accepted.
+    public var contextDraftsOffered = 0
+    public var contextDraftsAccepted = 0
 }
 
 /// Decodes one sequence with BiTA: each step runs [root] + draft tree + mask groups in one
@@ -59,6 +63,10 @@ public final class SpeculativeDecoder: @unchecked Sendable {
     /// that follows that root (the next step's first emitted token) is what they try to guess.
     /// Used to collect data for `DraftRankingFit`.
     public var draftObserver: ((DraftObservation) -> Void)?
+    /// Drafts read from the context: when set and the policy is adaptive, a step whose recent
+    /// tokens occurred earlier may run the lookup's chain instead of the mask tree (the shape
+    /// chooser decides from acceptance statistics and step costs).
+    public var contextLookup: ContextLookup? = ContextLookup()
 
     public init(model: LlamaModel, bita: BiTAParameters?, cache: KVCache, pool: ThreadPool,
                 policy: ShapePolicy, sampling: SamplingParameters, seed: UInt64) {
@@ -112,12 +120,22 @@ public final class SpeculativeDecoder: @unchecked Sendable {
         let started = DispatchTime.now().uptimeNanoseconds
         let maskCount = bita?.maskCount ?? 0
 
+        // Context drafts (adaptive policy only): the chooser runs the lookup's chain instead of
+        // the mask tree when it expects more tokens per millisecond from it.
+        var lookupChain: [Int32] = []
+        var lookupMatch = 0
         var shape: TreeShape
         switch policy {
         case .autoregressive: shape = .autoregressive
         case .fixed(let s): shape = s
         case .adaptive(var chooser):
-            shape = chooser.choose()
+            if bita != nil, let lookup = contextLookup, let proposal = lookup.propose(cachedTokens + [root]) {
+                let n = chooser.contextChainLength(match: proposal.match, available: proposal.tokens.count,
+                                                   maskDraftsPending: !pendingDrafts.isEmpty)
+                lookupChain = Array(proposal.tokens.prefix(n))
+                lookupMatch = proposal.match
+            }
+            shape = lookupChain.isEmpty ? chooser.choose() : .autoregressive
             policy = .adaptive(chooser)
         }
         if bita == nil { shape = .autoregressive }
@@ -128,7 +146,9 @@ public final class SpeculativeDecoder: @unchecked Sendable {
             candidates.append(Array(pendingDrafts[d].prefix(c)))
         }
         let base = cache.count
-        let tree = DraftTree(base: base, root: root, candidatesByDepth: candidates, groupSize: groupSize, lean: shape.lean)
+        let tree = lookupChain.isEmpty
+            ? DraftTree(base: base, root: root, candidatesByDepth: candidates, groupSize: groupSize, lean: shape.lean)
+            : DraftTree(base: base, root: root, chain: lookupChain, groupSize: 0)
         guard base + tree.rowCount <= cache.capacity else {
             throw .contextFull(needed: base + tree.rowCount, capacity: cache.capacity)
         }
@@ -165,7 +185,7 @@ public final class SpeculativeDecoder: @unchecked Sendable {
                 }
             }
             let depth = tree.depth(ofRow: current) + 1
-            if !children.isEmpty { acceptedRank[depth - 1] = next }
+            if !children.isEmpty, depth - 1 < acceptedRank.count { acceptedRank[depth - 1] = next }
             if let i = next {
                 let row = children[i]
                 acceptedRows.append(row)
@@ -208,11 +228,17 @@ public final class SpeculativeDecoder: @unchecked Sendable {
                 let reached = (0..<d).allSatisfy { acceptedRank[$0] == 0 }
                 if reached { chooser.record(depth: d + 1, candidates: c.count, acceptedRank: acceptedRank[d]) }
             }
+            if !lookupChain.isEmpty {
+                chooser.recordContext(match: lookupMatch, offered: lookupChain.count, accepted: acceptedRows.count)
+            }
             chooser.observe(rows: rows, milliseconds: ms)
             policy = .adaptive(chooser)
         }
-        return StepResult(tokens: emitted, candidatesByDepth: candidates, acceptedRankByDepth: acceptedRank,
-                          rows: rows, milliseconds: ms)
+        var result = StepResult(tokens: emitted, candidatesByDepth: candidates, acceptedRankByDepth: acceptedRank,
+                                rows: rows, milliseconds: ms)
+        result.contextDraftsOffered = lookupChain.count
+        result.contextDraftsAccepted = lookupChain.isEmpty ? 0 : acceptedRows.count
+        return result
     }
 }
 

@@ -13,6 +13,8 @@ public final class Engine: Sendable {
     public let pool: ThreadPool
     /// KV cache rows per conversation.
     public let contextLength: Int
+    /// Whether adaptive decoders may also draft from the context (`ContextLookup`).
+    public let contextDrafts: Bool
     private let costs = Locked<StepCostModel?>(nil)
     /// What the adaptive decoders of this engine have measured so far (made on first use).
     private let chooserMemory = Locked<ShapeChooserMemory?>(nil)
@@ -26,13 +28,16 @@ public final class Engine: Sendable {
         case random(seed: UInt64)
     }
 
-    public convenience init(modelPath: String, adapterPath: String?, threads: Int, contextLength: Int? = nil) throws {
+    public convenience init(modelPath: String, adapterPath: String?, threads: Int, contextLength: Int? = nil,
+                            contextDrafts: Bool = true) throws {
         try self.init(modelPath: modelPath, adapter: adapterPath.map { .file($0) } ?? .none,
-                      threads: threads, contextLength: contextLength)
+                      threads: threads, contextLength: contextLength, contextDrafts: contextDrafts)
     }
 
-    public init(modelPath: String, adapter choice: AdapterChoice, threads: Int, contextLength: Int? = nil) throws {
+    public init(modelPath: String, adapter choice: AdapterChoice, threads: Int, contextLength: Int? = nil,
+                contextDrafts: Bool = true) throws {
         self.modelPath = modelPath
+        self.contextDrafts = contextDrafts
         let file = try GGUFFile(path: modelPath)
         model = try LlamaModel(file: file)
         tokenizer = try Tokenizer(gguf: file)
@@ -80,8 +85,10 @@ public final class Engine: Sendable {
     }
 
     public func makeDecoder(mode: DecodingMode, tree: TreeShape?, sampling: SamplingParameters, seed: UInt64) -> SpeculativeDecoder {
-        SpeculativeDecoder(model: model, bita: bita, cache: model.makeCache(capacity: contextLength), pool: pool,
-                           policy: policy(mode: mode, tree: tree), sampling: sampling, seed: seed)
+        let decoder = SpeculativeDecoder(model: model, bita: bita, cache: model.makeCache(capacity: contextLength), pool: pool,
+                                         policy: policy(mode: mode, tree: tree), sampling: sampling, seed: seed)
+        if !contextDrafts { decoder.contextLookup = nil }
+        return decoder
     }
 
     public func policy(mode: DecodingMode, tree: TreeShape?) -> ShapePolicy {
