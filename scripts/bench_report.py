@@ -49,6 +49,18 @@ def ours_summary(rows, cats):
     return out
 
 
+def draft_sources(rows):
+    """Accepted drafts by source over all prompts: the mask tokens' or the context's."""
+    runs = [r["bita"] for r in rows]
+    if not any("draftsAccepted" in r for r in runs):
+        return None  # results written before drafts were counted by source
+    total = sum(r.get("draftsAccepted", 0) for r in runs)
+    context = sum(r.get("contextDraftsAccepted", 0) for r in runs)
+    return {"mask": total - context, "context": context,
+            "context_steps": sum(r.get("contextSteps", 0) for r in runs),
+            "steps": sum(r.get("steps", 0) for r in runs)}
+
+
 def step_mix(rows):
     """Share of BiTA steps per forward-pass row count, e.g. {"1": 0.4, "3": 0.6} (older result
     files without `stepsByRows` give {})."""
@@ -179,6 +191,7 @@ def main():
                             "ours_tokens_per_second": round(o["prefill"]["tokensPerSecond"], 1),
                             "ratio": ratio(o["prefill"]["tokensPerSecond"], pt["prefill_512"]["tokens_per_second"])},
             "bita_steps_by_rows": step_mix(o["rows"]),
+            "bita_drafts_accepted": draft_sources(o["rows"]),
             "cost_curve": {"n": list(range(1, 65)), "llamacpp": pt["cost_curve"]["relative"],
                            "ours": [round(x, 3) for x in o["costCurve"]]},
         }
@@ -203,6 +216,10 @@ def main():
         if s["bita_steps_by_rows"]:
             print("  BiTA steps by rows per pass: " + ", ".join(
                 f"{k} {'row' if k == '1' else 'rows'} {v:.0%}" for k, v in s["bita_steps_by_rows"].items()))
+        ds = s.get("bita_drafts_accepted")
+        if ds and ds["steps"]:
+            print(f"  accepted drafts: {ds['mask']} from mask tokens, {ds['context']} from the context "
+                  f"({ds['context_steps']} of {ds['steps']} steps ran a context chain)")
         pf = s["prefill_512"]
         print(f"  prefill 512: llama.cpp {pf['llamacpp_tokens_per_second']:.0f} tok/s, ours "
               f"{pf['ours_tokens_per_second']:.0f} tok/s ({pf['ratio']:.2f}x)")
