@@ -17,9 +17,8 @@
 // is zero the sign of the returned zero may differ from the reference's first-found one; every
 // score minus either zero is the same value, so the softmax is unchanged.)
 //
-// Values. out[e] += w_t * v_t[e] in key order, a rounded product then a rounded add (never a
-// fused multiply-add: the reference does not fuse), with w_t = half(p_t * inv) rounded eight at
-// a time (F16C, nearest even).
+// Values. out[e] = fma(w_t, v_t[e], out[e]) in key order, as the reference, with
+// w_t = half(p_t * inv) rounded eight at a time (F16C, nearest even).
 #include "CKernels.h"
 
 #if defined(__x86_64__)
@@ -128,7 +127,7 @@ ATTN2_TARGET void bita_attention_values64_f16_avx2(const float *p, float inv, co
             const uint16_t *v = values + (t0 + i) * stride;
             const __m256 wi = _mm256_broadcast_ss(w + i);
 #pragma clang loop unroll(full)
-            for (int k = 0; k < 8; k++) acc[k] = _mm256_add_ps(acc[k], _mm256_mul_ps(wi, load_half8(v + 8 * k)));
+            for (int k = 0; k < 8; k++) acc[k] = _mm256_fmadd_ps(wi, load_half8(v + 8 * k), acc[k]);
         }
     }
     for (int i = 0; i < 8; i++) _mm256_storeu_ps(out + 8 * i, acc[i]);

@@ -81,4 +81,17 @@ import CKernels
         }
         #expect(gateFast.map(\.bitPattern) == gatePlain.map(\.bitPattern))
     }
+
+    /// The softmax sum's 16 lanes and pairwise folds against the same additions written one
+    /// element at a time, and against an exact sum (so the order is a sum, not something else).
+    @Test(arguments: [0, 1, 15, 16, 17, 31, 32, 33, 100, 256, 1000])
+    func laneSumMatchesItsTwin(count: Int) {
+        var rng = SeededRandom(seed: UInt64(count) + 17)
+        let p = (0..<count).map { _ in Float(rng.nextUniform()) * Float(1 << (count % 7)) }
+        let fast = Exponential.laneSum(p, count: count)
+        let plain = Exponential.laneSumReference(p, count: count)
+        #expect(fast.bitPattern == plain.bitPattern, "\(fast) vs \(plain)")
+        let exact = p.reduce(0.0) { $0 + Double($1) }
+        #expect(abs(Double(fast) - exact) <= 1e-5 * max(1, exact))
+    }
 }

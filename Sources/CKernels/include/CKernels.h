@@ -74,8 +74,8 @@ int bita_cpu_has_avx2_fma_f16c(void);
 /// is not NaN (-infinity if none).
 float bita_attention_scores64_f16_avx2(const float *q, const uint16_t *keys, int64_t stride, int64_t count,
                                        float scale, float *scores);
-/// For t < count in order: w = half(p[t] * inv); out[e] = out[e] + w * float(values[t * stride + e])
-/// for e < 64, a rounded product then a rounded add.
+/// For t < count in order: w = half(p[t] * inv); out[e] = fma(w, float(values[t * stride + e]), out[e])
+/// for e < 64.
 void bita_attention_values64_f16_avx2(const float *p, float inv, const uint16_t *values, int64_t stride,
                                       int64_t count, float *out);
 

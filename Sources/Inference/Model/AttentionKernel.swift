@@ -12,8 +12,8 @@ import CKernels
 /// The engine's runs are the prompt K/V block, the cache prefix, then the visible new rows; the
 /// tuner's batched generator has one run per sequence. Then:
 ///   score_t = attentionDot(q, k_t) * scale              (in key order, into `scores`)
-///   p_t     = expf(score_t - max), inv = 1 / sum_t p_t   (Exponential.softmaxInPlace)
-///   out     = sum_t half(p_t * inv) * v_t                (rounded product, rounded add, key order)
+///   p_t     = expf(score_t - max), inv = 1 / sum_t p_t   (Exponential.softmaxInPlace, 16-lane sum)
+///   out     = sum_t half(p_t * inv) * v_t                (a fused multiply-add per key, key order)
 /// Every number depends only on the row's own query and its key list, never on how keys are
 /// split into runs or which batch the row is in: that is what makes a row's logits the same
 /// bits alone or in any BiTA tree.
@@ -89,14 +89,14 @@ enum AttentionKernel {
         return m
     }
 
-    /// out[e] += half(p[t] * inv) * values[t * stride + e], t in order.
+    /// out[e] = fma(half(p[t] * inv), values[t * stride + e], out[e]), t in order.
     static func accumulateReference(probabilities p: UnsafePointer<Float>, inverseSum inv: Float,
                                     values: UnsafePointer<KVElement>, stride: Int, count: Int, headDim: Int,
                                     into out: UnsafeMutablePointer<Float>) {
         for t in 0..<count {
             let w = roundedToHalfPrecision(p[t] * inv)
             let v = values + t * stride
-            for e in 0..<headDim { out[e] += w * Float(v[e]) }
+            for e in 0..<headDim { out[e] = out[e].addingProduct(w, Float(v[e])) }
         }
     }
 }

@@ -35,15 +35,51 @@ enum Exponential {
         }
     }
 
-    /// Softmax numerators in place, s[t] = expf(s[t] - max), then 1 / their sum added in order:
-    /// attention's softmax in the engine and in the tuner's batched generator, which must agree
-    /// bit for bit.
+    /// Softmax numerators in place, s[t] = expf(s[t] - max), then 1 / their sum: attention's
+    /// softmax in the engine and in the tuner's batched generator, which must agree bit for bit.
+    /// The sum runs in 16 lanes (lane j adds s[j], s[j + 16], ... in order), folded pairwise
+    /// 16 -> 8 -> 4 -> 2 -> 1, then any tail of fewer than 16 in order: the order depends only on
+    /// `count`. (A single running sum was a chain of dependent adds, ~3 cycles per key and head,
+    /// about a tenth of attention's time; see docs/PERFORMANCE.md.)
     @inline(__always)
     static func softmaxInPlace(_ s: UnsafeMutablePointer<Float>, count: Int, max m: Float) -> Float {
         exponentiate(s, count: count, subtracting: m)
-        var sum: Float = 0
-        for t in 0..<count { sum += s[t] }
-        return 1 / sum
+        return 1 / laneSum(s, count: count)
+    }
+
+    /// The sum of `softmaxInPlace`: 16 lanes, folded pairwise, then the tail in order.
+    @inline(__always)
+    static func laneSum(_ s: UnsafePointer<Float>, count: Int) -> Float {
+        var acc = SIMD16<Float>(repeating: 0)
+        var t = 0
+        while t + 16 <= count {
+            acc += UnsafeRawPointer(s + t).loadUnaligned(as: SIMD16<Float>.self)
+            t += 16
+        }
+        let a8 = acc.lowHalf + acc.highHalf
+        let a4 = a8.lowHalf + a8.highHalf
+        let a2 = a4.lowHalf + a4.highHalf
+        var sum = a2[0] + a2[1]
+        while t < count {
+            sum += s[t]
+            t += 1
+        }
+        return sum
+    }
+
+    /// The plain twin of `laneSum`: the same additions written one element at a time.
+    static func laneSumReference(_ s: UnsafePointer<Float>, count: Int) -> Float {
+        var lanes = [Float](repeating: 0, count: 16)
+        let full = count / 16 * 16
+        for t in 0..<full { lanes[t % 16] += s[t] }
+        var width = 8
+        while width >= 1 {
+            for j in 0..<width { lanes[j] += lanes[j + width] }
+            width /= 2
+        }
+        var sum = lanes[0]
+        for t in full..<count { sum += s[t] }
+        return sum
     }
 
     /// gate[i] = gate[i] / (1 + expf(-gate[i])) * up[i]: SiLU(gate) * up.
