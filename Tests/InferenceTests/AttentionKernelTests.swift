@@ -135,4 +135,41 @@ import Testing
             #expect(out[1] == 0)
         }
     }
+
+    /// Three query heads over one key/value head at once, against three one-head reference
+    /// runs, bit for bit: scores of every head, outputs, with the keys split into runs as the
+    /// engine splits them (prompt block, cache prefix, visible new rows) and with tails of
+    /// fewer than eight keys. Also a case where one head's scores are all NaN-free but extreme.
+    @Test(.enabled(if: AttentionKernel.groupVectorized), arguments: [1, 2, 7, 8, 9, 17, 64, 100, 257])
+    func groupOfThreeHeadsMatchesOneHeadAtATime(count: Int) {
+        for (kvHead, cuts) in [(0, [Int]()), (1, [16]), (2, [5, 21, 22, count - 1])] {
+            let head = Head(keyCount: count, seed: UInt64(count * 13 + kvHead))
+            var rng = SeededRandom(seed: UInt64(count) + 5)
+            // Queries of three heads; the third much larger, so its softmax is nearly one-hot.
+            let q = head.q + (0..<128).map { i in roundedToHalfPrecision(Float(rng.nextUniform() * 2 - 1) * (i < 64 ? 4 : 40)) }
+            let bounds = [0] + cuts.filter { $0 > 0 && $0 < count } + [count]
+            func run(useKernel: Bool) -> (out: [Float], scores: [Float]) {
+                let stride = max(count, 1) + 3
+                var out = [Float](repeating: .nan, count: 3 * 64)
+                var scores = [Float](repeating: .nan, count: 3 * stride)
+                head.keys.withUnsafeBufferPointer { k in
+                    head.values.withUnsafeBufferPointer { v in
+                        AttentionKernel.attendGroup(query: q, stride: Self.kvDim, scale: 0.125, scores: &scores,
+                                                    scoreStride: stride, out: &out, useKernel: useKernel) { visit in
+                            for (a, b) in zip(bounds, bounds.dropFirst()) where b > a {
+                                let offset = a * Self.kvDim + kvHead * 64
+                                visit(k.baseAddress! + offset, v.baseAddress! + offset, b - a)
+                            }
+                        }
+                    }
+                }
+                let live = (0..<3).flatMap { j in scores[(j * stride)..<(j * stride + count)] }
+                return (out, live)
+            }
+            let fast = run(useKernel: true), plain = run(useKernel: false)
+            #expect(Self.bits(fast.scores) == Self.bits(plain.scores), "scores, count \(count), cuts \(cuts)")
+            #expect(Self.bits(fast.out) == Self.bits(plain.out), "output, count \(count), cuts \(cuts)")
+            #expect(plain.out.allSatisfy { $0.isFinite })
+        }
+    }
 }

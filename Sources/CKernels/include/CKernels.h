@@ -79,6 +79,17 @@ float bita_attention_scores64_f16_avx2(const float *q, const uint16_t *keys, int
 void bita_attention_values64_f16_avx2(const float *p, float inv, const uint16_t *values, int64_t stride,
                                       int64_t count, float *out);
 
+// The same attention for the three query heads of one key/value head at once (see
+// attention_group_avx512.c): q holds the three heads' queries (3 x 64 floats), head h's scores
+// go to scores + h * scoreStride, its probabilities are read from p + h * pStride, and out holds
+// the three heads' outputs (3 x 64 floats). Each head's results are the bits of the one-head
+// functions above. Require bita_cpu_has_avx512f() and bita_cpu_has_avx2_fma_f16c().
+/// maxima[h]: head h's largest score that is not NaN (-infinity if none).
+void bita_attention_group_scores64_f16_avx512(const float *q, const uint16_t *keys, int64_t stride, int64_t count,
+                                              float scale, float *scores, int64_t scoreStride, float *maxima);
+void bita_attention_group_values64_f16_avx512(const float *p, int64_t pStride, const float *inv,
+                                              const uint16_t *values, int64_t stride, int64_t count, float *out);
+
 /// Processors this process may run on (affinity mask), at least 1.
 int bita_active_cpu_count(void);
 

@@ -63,6 +63,53 @@ enum AttentionKernel {
         }
     }
 
+    /// Whether `attendGroup` has its kernel here (AVX-512 for the registers, 64-element heads).
+    static let groupVectorized = backend == .avx2 && bita_cpu_has_avx512f() != 0
+
+    /// Attention of the three query heads that share one key/value head, at once: queries at
+    /// q, q + 64, q + 128 (consecutive heads of one row), outputs likewise at `out`, head j's
+    /// scores at `s + j * scoreStride`. Every key and value is read once for the three heads;
+    /// each head's results are the bits `attend` gives it alone (`AttentionKernelTests`). Without
+    /// the kernel (or with `useKernel: false`) it is three `attend` calls, the reference twin.
+    static func attendGroup(query q: UnsafePointer<Float>, stride: Int, scale: Float,
+                            scores s: UnsafeMutablePointer<Float>, scoreStride: Int, out: UnsafeMutablePointer<Float>,
+                            useKernel: Bool = groupVectorized,
+                            runs: ((_ keys: UnsafePointer<KVElement>, _ values: UnsafePointer<KVElement>, _ count: Int) -> Void) -> Void) {
+        guard useKernel else {
+            for j in 0..<3 {
+                attend(query: q + 64 * j, headDim: 64, stride: stride, scale: scale, scores: s + j * scoreStride,
+                       out: out + 64 * j, useKernel: useKernel, runs: runs)
+            }
+            return
+        }
+        var count = 0
+        var maxima = SIMD4<Float>(repeating: -.infinity)
+        runs { keys, _, n in
+            var runMaxima = SIMD4<Float>(repeating: -.infinity)
+            withUnsafeMutableBytes(of: &runMaxima) { m in
+                keys.withMemoryRebound(to: UInt16.self, capacity: 1) { k in
+                    bita_attention_group_scores64_f16_avx512(q, k, Int64(stride), Int64(n), scale, s + count,
+                                                             Int64(scoreStride), m.baseAddress!.assumingMemoryBound(to: Float.self))
+                }
+            }
+            for j in 0..<3 where runMaxima[j] > maxima[j] { maxima[j] = runMaxima[j] }
+            count += n
+        }
+        var inverses = SIMD4<Float>(repeating: 0)
+        for j in 0..<3 { inverses[j] = Exponential.softmaxInPlace(s + j * scoreStride, count: count, max: maxima[j]) }
+        out.update(repeating: 0, count: 3 * 64)
+        var t = 0
+        withUnsafeBytes(of: &inverses) { inv in
+            runs { _, values, n in
+                values.withMemoryRebound(to: UInt16.self, capacity: 1) { v in
+                    bita_attention_group_values64_f16_avx512(s + t, Int64(scoreStride), inv.baseAddress!.assumingMemoryBound(to: Float.self),
+                                                             v, Int64(stride), Int64(n), out)
+                }
+                t += n
+            }
+        }
+    }
+
     /// s[t] = attentionDot(q, keys + t * stride) * scale; returns the largest non-NaN score
     /// (-infinity if none).
     @inline(__always)

@@ -140,24 +140,44 @@ public final class LlamaModel: Sendable {
         let visible = batch.visible
         let promptCount = promptKV?.count ?? 0
         let pk = promptKV?.keys[l], pv = promptKV?.values[l]
+        // Row i's keys for key/value head g, as runs in the order above.
+        func visitKeys(row i: Int, kvHead g: Int,
+                       _ visit: (_ keys: UnsafePointer<KVElement>, _ values: UnsafePointer<KVElement>, _ count: Int) -> Void) {
+            let kvOffset = g * hd
+            if batch.seesPromptKV[i] && promptCount > 0, let pk, let pv { visit(pk + kvOffset, pv + kvOffset, promptCount) }
+            if start > 0 { visit(keys + kvOffset, values + kvOffset, start) }
+            // Visible new rows, ascending, as runs of consecutive rows.
+            var j = 0
+            while j < n {
+                guard visible[i * n + j] || j == i else { j += 1; continue }
+                var end = j + 1
+                while end < n && (visible[i * n + end] || end == i) { end += 1 }
+                let row = (start + j) * kvDim + kvOffset
+                visit(keys + row, values + row, end - j)
+                j = end
+            }
+        }
+        // With several rows, one task per row and key/value head runs its three query heads
+        // together (each key and value read once for them; the same bits). A one-row step keeps
+        // one task per query head: three tasks would leave one of two threads idle a third of
+        // the time.
+        if n >= 2 && hd == 64 && groups == 3 && AttentionKernel.groupVectorized {
+            state.pool.parallelFor(n * c.kvHeadCount) { task in
+                let i = task / c.kvHeadCount, g = task % c.kvHeadCount
+                let h = g * groups
+                AttentionKernel.attendGroup(query: q + i * dim + h * hd, stride: kvDim, scale: scale,
+                                            scores: scores + (i * c.headCount + h) * scoreStride, scoreStride: scoreStride,
+                                            out: out + i * dim + h * hd) { visit in
+                    visitKeys(row: i, kvHead: g, visit)
+                }
+            }
+            return
+        }
         state.pool.parallelFor(n * c.headCount) { task in
             let i = task / c.headCount, h = task % c.headCount
-            let kvOffset = (h / groups) * hd
-            let withPrompt = batch.seesPromptKV[i] && pk != nil
             AttentionKernel.attend(query: q + i * dim + h * hd, headDim: hd, stride: kvDim, scale: scale,
                                    scores: scores + task * scoreStride, out: out + i * dim + h * hd) { visit in
-                if withPrompt && promptCount > 0 { visit(pk! + kvOffset, pv! + kvOffset, promptCount) }
-                if start > 0 { visit(keys + kvOffset, values + kvOffset, start) }
-                // Visible new rows, ascending, as runs of consecutive rows.
-                var j = 0
-                while j < n {
-                    guard visible[i * n + j] || j == i else { j += 1; continue }
-                    var end = j + 1
-                    while end < n && (visible[i * n + end] || end == i) { end += 1 }
-                    let row = (start + j) * kvDim + kvOffset
-                    visit(keys + row, values + row, end - j)
-                    j = end
-                }
+                visitKeys(row: i, kvHead: h / groups, visit)
             }
         }
     }
