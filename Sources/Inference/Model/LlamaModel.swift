@@ -157,11 +157,10 @@ public final class LlamaModel: Sendable {
                 j = end
             }
         }
-        // With several rows, one task per row and key/value head runs its three query heads
-        // together (each key and value read once for them; the same bits). A one-row step keeps
-        // one task per query head: three tasks would leave one of two threads idle a third of
-        // the time.
-        if n >= 2 && hd == 64 && groups == 3 && AttentionKernel.groupVectorized {
+        // One task per row and key/value head runs its three query heads together (each key and
+        // value read once for them; the same bits). A one-row step on several threads keeps one
+        // task per query head: three tasks would leave one of two threads idle a third of the time.
+        if (n >= 2 || state.pool.threads == 1) && hd == 64 && groups == 3 && AttentionKernel.groupVectorized {
             state.pool.parallelFor(n * c.kvHeadCount) { task in
                 let i = task / c.kvHeadCount, g = task % c.kvHeadCount
                 let h = g * groups
