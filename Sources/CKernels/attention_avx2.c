@@ -11,7 +11,7 @@
 //   level 2  128-bit halves of two keys     -> 4 lanes each  (4 adds)
 //   level 3  within 128-bit lanes, 4 keys   -> 2 lanes each  (2 adds)
 //   level 4  even + odd lanes               -> 8 scores      (1 add)
-// Keys are fed in the order the tree emits them (slot f holds key SLOT_KEY[f]), so the scores
+// Keys are fed in the order the tree emits them (slot f holds key BITA_FOLD_SLOT_KEY[f], attention_fold.h), so the scores
 // come out in key order. The running maximum is a vector max: `maxps` returns its second
 // operand when the first is NaN, so NaN never wins, as in the reference. (When the largest score
 // is zero the sign of the returned zero may differ from the reference's first-found one; every
@@ -24,6 +24,8 @@
 #if defined(__x86_64__)
 #include <immintrin.h>
 #include <math.h>
+
+#include "attention_fold.h"
 
 #define ATTN2_TARGET __attribute__((target("avx2,fma,f16c")))
 
@@ -54,27 +56,14 @@ static inline __attribute__((always_inline)) ATTN2_TARGET __m256 key_lanes(const
 // The scores of keys t0 .. t0 + 7 (clamped to the last key; only live lanes are used), unscaled.
 static inline __attribute__((always_inline)) ATTN2_TARGET __m256
 scores8(const __m256 q[8], const uint16_t *keys, int64_t stride, int64_t t0, int64_t last) {
-    // Slots A B C D E F G H hold keys 0 4 1 5 2 6 3 7: the tree below emits A C E G B D F H.
-    static const int SLOT_KEY[8] = {0, 4, 1, 5, 2, 6, 3, 7};
     __m256 a[8];
 #pragma clang loop unroll(full)
     for (int f = 0; f < 8; f++) {
-        int64_t t = t0 + SLOT_KEY[f];
+        int64_t t = t0 + BITA_FOLD_SLOT_KEY[f];
         if (t > last) t = last;
         a[f] = key_lanes(q, keys + t * stride);
     }
-    // Level 2: lane j + lane j+4, two keys per register ([A | B], [C | D], ...).
-    __m256 b[4];
-#pragma clang loop unroll(full)
-    for (int p = 0; p < 4; p++) {
-        b[p] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * p], a[2 * p + 1], 0x20),
-                             _mm256_permute2f128_ps(a[2 * p], a[2 * p + 1], 0x31));
-    }
-    // Level 3: lane j + lane j+2 within each 128-bit half, four keys per register.
-    __m256 c0 = _mm256_add_ps(_mm256_shuffle_ps(b[0], b[1], 0x44), _mm256_shuffle_ps(b[0], b[1], 0xEE));
-    __m256 c1 = _mm256_add_ps(_mm256_shuffle_ps(b[2], b[3], 0x44), _mm256_shuffle_ps(b[2], b[3], 0xEE));
-    // Level 4: lane 0 + lane 1: [A C E G | B D F H] = keys 0..7.
-    return _mm256_add_ps(_mm256_shuffle_ps(c0, c1, 0x88), _mm256_shuffle_ps(c0, c1, 0xDD));
+    return bita_fold8_keys(a);
 }
 
 ATTN2_TARGET float bita_attention_scores64_f16_avx2(const float *q, const uint16_t *keys, int64_t stride,

@@ -14,29 +14,17 @@
 #include <immintrin.h>
 #include <math.h>
 
-#define GROUP_TARGET __attribute__((target("avx512f,avx512vl,fma,f16c")))
+#include "attention_fold.h"
 
-static inline __attribute__((always_inline)) GROUP_TARGET __m256 group_fold8(const __m256 a[8]) {
-    // Slots hold keys 0 4 1 5 2 6 3 7 (see attention_avx2.c); the tree emits keys 0..7 in order.
-    __m256 b[4];
-#pragma clang loop unroll(full)
-    for (int p = 0; p < 4; p++) {
-        b[p] = _mm256_add_ps(_mm256_permute2f128_ps(a[2 * p], a[2 * p + 1], 0x20),
-                             _mm256_permute2f128_ps(a[2 * p], a[2 * p + 1], 0x31));
-    }
-    __m256 c0 = _mm256_add_ps(_mm256_shuffle_ps(b[0], b[1], 0x44), _mm256_shuffle_ps(b[0], b[1], 0xEE));
-    __m256 c1 = _mm256_add_ps(_mm256_shuffle_ps(b[2], b[3], 0x44), _mm256_shuffle_ps(b[2], b[3], 0xEE));
-    return _mm256_add_ps(_mm256_shuffle_ps(c0, c1, 0x88), _mm256_shuffle_ps(c0, c1, 0xDD));
-}
+#define GROUP_TARGET __attribute__((target("avx512f,avx512vl,fma,f16c")))
 
 // Unscaled scores of keys t0 .. t0 + 7 (clamped to `last`) for the three heads, into out[h].
 static inline __attribute__((always_inline)) GROUP_TARGET void
 group_scores8(const float *q, const uint16_t *keys, int64_t stride, int64_t t0, int64_t last, __m256 out[3]) {
-    static const int SLOT_KEY[8] = {0, 4, 1, 5, 2, 6, 3, 7};
     __m256 a[3][8];
 #pragma clang loop unroll(full)
     for (int f = 0; f < 8; f++) {
-        int64_t t = t0 + SLOT_KEY[f];
+        int64_t t = t0 + BITA_FOLD_SLOT_KEY[f];
         if (t > last) t = last;
         const uint16_t *k = keys + t * stride;
         __m256 kv[8];
@@ -58,7 +46,7 @@ group_scores8(const float *q, const uint16_t *keys, int64_t stride, int64_t t0, 
         }
     }
 #pragma clang loop unroll(full)
-    for (int h = 0; h < 3; h++) out[h] = group_fold8(a[h]);
+    for (int h = 0; h < 3; h++) out[h] = bita_fold8_keys(a[h]);
 }
 
 GROUP_TARGET void bita_attention_group_scores64_f16_avx512(const float *q, const uint16_t *keys, int64_t stride,

@@ -34,12 +34,7 @@ private func foldedDot(count: Int, lanes: (Int) -> SIMD16<Float>, query a: Unsaf
         acc = acc.addingProduct(x, lanes(e))
         e += 16
     }
-    // Halves folded pairwise (16 -> 8 -> 4 -> 2 -> 1): a short dependency chain, unlike the
-    // lane-by-lane order of `sum()`, which measured ~100 cycles per 64-element dot.
-    let a8 = acc.lowHalf + acc.highHalf
-    let a4 = a8.lowHalf + a8.highHalf
-    let a2 = a4.lowHalf + a4.highHalf
-    var s = a2[0] + a2[1]
+    var s = foldedPairwise(acc)
     while e < count {
         s += a[e] * element(e)
         e += 1
@@ -52,4 +47,15 @@ func attentionDotReference(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>,
     var s: Float = 0
     for e in 0..<count { s += a[e] * b[e] }
     return s
+}
+
+/// The 16 lanes summed by halves, pairwise (16 -> 8 -> 4 -> 2 -> 1): a short dependency chain,
+/// unlike the lane-by-lane order of `sum()`, which measured ~100 cycles per 64-element dot.
+/// Used by `attentionDot` and the softmax sum (`Exponential.laneSum`).
+@inline(__always)
+func foldedPairwise(_ acc: SIMD16<Float>) -> Float {
+    let a8 = acc.lowHalf + acc.highHalf
+    let a4 = a8.lowHalf + a8.highHalf
+    let a2 = a4.lowHalf + a4.highHalf
+    return a2[0] + a2[1]
 }

@@ -56,10 +56,7 @@ enum Exponential {
             acc += UnsafeRawPointer(s + t).loadUnaligned(as: SIMD16<Float>.self)
             t += 16
         }
-        let a8 = acc.lowHalf + acc.highHalf
-        let a4 = a8.lowHalf + a8.highHalf
-        let a2 = a4.lowHalf + a4.highHalf
-        var sum = a2[0] + a2[1]
+        var sum = foldedPairwise(acc)
         while t < count {
             sum += s[t]
             t += 1
