@@ -139,13 +139,14 @@ import Testing
     /// Three query heads over one key/value head at once, against three one-head reference
     /// runs, bit for bit: scores of every head, outputs, with the keys split into runs as the
     /// engine splits them (prompt block, cache prefix, visible new rows) and with tails of
-    /// fewer than eight keys. Also a case where one head's scores are all NaN-free but extreme.
+    /// fewer than eight keys. The third head's query is ten times larger than the others, so its
+    /// softmax is nearly one-hot.
     @Test(.enabled(if: AttentionKernel.groupVectorized), arguments: [1, 2, 7, 8, 9, 17, 64, 100, 257])
     func groupOfThreeHeadsMatchesOneHeadAtATime(count: Int) {
         for (kvHead, cuts) in [(0, [Int]()), (1, [16]), (2, [5, 21, 22, count - 1])] {
             let head = Head(keyCount: count, seed: UInt64(count * 13 + kvHead))
             var rng = SeededRandom(seed: UInt64(count) + 5)
-            // Queries of three heads; the third much larger, so its softmax is nearly one-hot.
+            // Queries of three heads: the first from `head`, then two more, the third 10x larger.
             let q = head.q + (0..<128).map { i in roundedToHalfPrecision(Float(rng.nextUniform() * 2 - 1) * (i < 64 ? 4 : 40)) }
             let bounds = [0] + cuts.filter { $0 > 0 && $0 < count } + [count]
             func run(useKernel: Bool) -> (out: [Float], scores: [Float]) {
